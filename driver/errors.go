@@ -1,0 +1,77 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors shared by the facade and every provider. The facade
+// re-exports them, so callers only ever need errors.Is against valcache's.
+var (
+	// ErrInvalidTTL is returned for a TTL that is neither positive nor NoExpiry.
+	ErrInvalidTTL = errors.New("valcache: invalid TTL: must be positive or NoExpiry")
+	// ErrValueTooLarge is returned when a value exceeds what the provider
+	// accepts; nothing is written and any previous value is left as it was.
+	ErrValueTooLarge = errors.New("valcache: value too large")
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("valcache: closed")
+	// ErrNotSupported is returned for an operation a provider cannot perform.
+	ErrNotSupported = errors.New("valcache: not supported")
+	// ErrFlushNotAllowed is returned by Flush unless the provider was
+	// configured to allow wiping the whole database.
+	ErrFlushNotAllowed = errors.New("valcache: flush not allowed by configuration")
+)
+
+// ValueTooLargeError says how large a rejected value was and what the limit
+// is. It matches ErrValueTooLarge with errors.Is.
+type ValueTooLargeError struct {
+	Size  int
+	Limit int
+}
+
+func (e *ValueTooLargeError) Error() string {
+	return fmt.Sprintf("valcache: value too large: %d bytes, limit %d", e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrValueTooLarge) hold.
+func (e *ValueTooLargeError) Is(target error) bool { return target == ErrValueTooLarge }
+
+// BatchError reports the entries of a bulk operation that failed. Entries not
+// listed succeeded: a bulk call never fails silently for some keys and never
+// hides which ones.
+type BatchError struct {
+	// Failed maps the index of each failed item in the request to its error.
+	Failed map[int]error
+}
+
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "valcache: %d operations of a batch failed", len(e.Failed))
+	if err := e.first(); err != nil {
+		fmt.Fprintf(&b, " (first: %v)", err)
+	}
+	return b.String()
+}
+
+// Unwrap exposes every failure to errors.Is and errors.As.
+func (e *BatchError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Failed))
+	for _, err := range e.Failed {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+func (e *BatchError) first() error {
+	lowest := -1
+	for i := range e.Failed {
+		if lowest < 0 || i < lowest {
+			lowest = i
+		}
+	}
+	if lowest < 0 {
+		return nil
+	}
+	return e.Failed[lowest]
+}
