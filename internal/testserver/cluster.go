@@ -1,0 +1,137 @@
+package testserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cluster shape and bounds. Three primaries with one replica each is the
+// smallest layout that exercises redirection and replica failover.
+const (
+	clusterPrimaries     = 3
+	clusterNodes         = clusterPrimaries * 2
+	clusterCreateTimeout = 30 * time.Second // valkey-cli --cluster create
+	clusterReadyTimeout  = 30 * time.Second // until every node agrees the cluster is healthy
+	clusterPollInterval  = 100 * time.Millisecond
+)
+
+// Cluster is a Valkey Cluster of 3 primaries and 3 replicas on loopback.
+// Each node is a Server with its own dir, client port and bus port.
+type Cluster struct {
+	nodes     []*Server
+	primaries []string
+}
+
+// StartCluster starts six cluster-enabled valkey-server nodes, joins them
+// with valkey-cli --cluster create, and returns once every node reports a
+// fully covered, healthy cluster and every replica is linked to its primary.
+func StartCluster() (*Cluster, error) {
+	cli, err := lookBinary("valkey-cli")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{}
+	for range clusterNodes {
+		n, err := startNode("valkey-server", Options{}, true)
+		if err != nil {
+			c.Stop()
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	if err := c.create(cli); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	if err := c.waitHealthy(); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// create assigns slots and replicas with the stock tool, as an operator
+// would, rather than re-implementing CLUSTER ADDSLOTS/MEET/REPLICATE here.
+func (c *Cluster) create(cli string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), clusterCreateTimeout)
+	defer cancel()
+	args := append([]string{"--cluster", "create"}, c.Addrs()...)
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	cmd := exec.CommandContext(ctx, cli, args...)
+	cmd.WaitDelay = time.Second
+	bindToParent(cmd)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("testserver: valkey-cli --cluster create: %w\n--- output (tail) ---\n%s", err, lastLines(string(out), 30))
+	}
+	return nil
+}
+
+// waitHealthy polls every node until observeCluster finds nothing wrong,
+// then records which nodes are primaries.
+func (c *Cluster) waitHealthy() error {
+	deadline := time.Now().Add(clusterReadyTimeout)
+	for {
+		primaries, problems := observeCluster(c.Addrs())
+		if len(problems) == 0 {
+			c.primaries = primaries
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testserver: cluster not healthy within %s; last observed:\n  %s",
+				clusterReadyTimeout, strings.Join(problems, "\n  "))
+		}
+		time.Sleep(clusterPollInterval)
+	}
+}
+
+// Addrs returns the addresses of all six nodes.
+func (c *Cluster) Addrs() []string {
+	addrs := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		addrs[i] = n.Addr()
+	}
+	return addrs
+}
+
+// Primaries returns the addresses of the three primaries as of the moment
+// the cluster became healthy (a later failover is not reflected).
+func (c *Cluster) Primaries() []string {
+	return append([]string(nil), c.primaries...)
+}
+
+// Nodes returns the node servers, in Addrs order, so fault tests can Kill
+// and Restart individual nodes (a restarted node rejoins from its
+// nodes.conf, which Kill leaves in place).
+func (c *Cluster) Nodes() []*Server {
+	return append([]*Server(nil), c.nodes...)
+}
+
+// Stop stops all nodes in parallel and removes their dirs. Idempotent.
+func (c *Cluster) Stop() error {
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.Stop()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// lastLines keeps the end of a tool's output for error messages.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

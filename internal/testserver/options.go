@@ -1,0 +1,58 @@
+package testserver
+
+import "strconv"
+
+// Options configures a single server started by StartValkey or StartRedis.
+type Options struct {
+	// Password, when non-empty, is set as requirepass for the default user,
+	// so connections must AUTH before running commands.
+	Password string
+	// Args are extra "--name value" style arguments appended after the
+	// package's own, so they can override its defaults.
+	Args []string
+}
+
+// nodeConfig is everything needed to (re)launch one server process; it is
+// kept on the Server so Restart reproduces exactly the same command line.
+type nodeConfig struct {
+	bin     string
+	dir     string
+	port    int
+	busPort int // cluster bus port; 0 means not a cluster node
+	opts    Options
+}
+
+// args builds the command line. Persistence is off and the server stays in
+// the foreground so the process we started is the server itself. The
+// diskless-sync delay (default 5 s, waiting for more replicas to share one
+// transfer) is zeroed because it would otherwise dominate cluster start-up.
+func (c nodeConfig) args() []string {
+	a := []string{
+		"--port", strconv.Itoa(c.port),
+		"--bind", "127.0.0.1",
+		"--dir", c.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+		"--repl-diskless-sync-delay", "0",
+		"--logfile", logPath(c.dir),
+	}
+	if c.busPort != 0 {
+		a = append(a,
+			"--cluster-enabled", "yes",
+			"--cluster-config-file", c.dir+"/nodes.conf",
+			"--cluster-node-timeout", "2000",
+			"--cluster-port", strconv.Itoa(c.busPort),
+		)
+	}
+	if c.opts.Password != "" {
+		a = append(a, "--requirepass", c.opts.Password)
+	}
+	return append(a, c.opts.Args...)
+}
+
+// addr is the loopback address clients use.
+func (c nodeConfig) addr() string {
+	return "127.0.0.1:" + strconv.Itoa(c.port)
+}

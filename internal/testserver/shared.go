@@ -1,0 +1,78 @@
+package testserver
+
+import (
+	"sync"
+	"testing"
+)
+
+// Shared starts each kind of server at most once per test binary, on first
+// use, so that a package's tests share servers instead of paying a cluster
+// start each. Declare one in the test package, and call Stop from TestMain
+// after m.Run:
+//
+//	var servers testserver.Shared
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		servers.Stop()
+//		os.Exit(code)
+//	}
+type Shared struct {
+	mu      sync.Mutex
+	valkey  *Server
+	redis   *Server
+	cluster *Cluster
+	// A failed start is remembered, so every test reports it without retrying.
+	valkeyErr, redisErr, clusterErr error
+}
+
+// Valkey returns the shared Valkey single node, starting it if needed.
+func (s *Shared) Valkey(tb testing.TB) *Server {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.valkey == nil && s.valkeyErr == nil {
+		s.valkey, s.valkeyErr = StartValkey(Options{})
+	}
+	Require(tb, s.valkeyErr)
+	return s.valkey
+}
+
+// Redis returns the shared Redis 7 single node, starting it if needed.
+func (s *Shared) Redis(tb testing.TB) *Server {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.redis == nil && s.redisErr == nil {
+		s.redis, s.redisErr = StartRedis(Options{})
+	}
+	Require(tb, s.redisErr)
+	return s.redis
+}
+
+// Cluster returns the shared Valkey Cluster, starting it if needed.
+func (s *Shared) Cluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cluster == nil && s.clusterErr == nil {
+		s.cluster, s.clusterErr = StartCluster()
+	}
+	Require(tb, s.clusterErr)
+	return s.cluster
+}
+
+// Stop stops every server that was started.
+func (s *Shared) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.valkey != nil {
+		_ = s.valkey.Stop()
+	}
+	if s.redis != nil {
+		_ = s.redis.Stop()
+	}
+	if s.cluster != nil {
+		_ = s.cluster.Stop()
+	}
+}
