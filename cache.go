@@ -1,0 +1,118 @@
+package valcache
+
+import (
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/driver"
+)
+
+// Cache is a typed view of one namespace of a provider. It is safe for
+// concurrent use. Many caches may share one provider; closing a cache does
+// not close its provider, which belongs to whoever created it.
+type Cache[K comparable, V any] struct {
+	ns       string
+	provider driver.Provider
+	// Optional capabilities, found once in New; nil when the provider lacks them.
+	values   driver.ValueStore
+	batchGet driver.BatchGetter
+	batchSet driver.BatchSetter
+	batchDel driver.BatchDeleter
+
+	key keyEncoder[K]
+	// stringKeys marks K of kind string, whose keys are used as they are
+	// without a call through key; it is the common case on the hot path.
+	stringKeys bool
+	codec      codec.Codec
+	ttl        ttlPolicy
+	weigh      func(K, V) uint32
+	log        *slog.Logger
+	closed     atomic.Bool
+	stats      counters
+	bufs       bufferPool
+}
+
+// entry is what a ValueStore holds for a cache: the typed value as it is, so a
+// hit needs no decoding. Metadata that bytes carry in the envelope go here.
+type entry[V any] struct {
+	value V
+}
+
+// New returns a cache over provider configured by opts.
+func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Cache[K, V], error) {
+	if provider == nil {
+		return nil, ErrNilProvider
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	key, err := newKeyEncoder(opts.KeyCodec)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{
+		ns:       opts.Namespace,
+		provider: provider,
+		key:      key,
+		codec:    opts.Codec,
+		ttl:      ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
+		weigh:    opts.Weigher,
+		log:      opts.Logger,
+	}
+	c.stringKeys = opts.KeyCodec == nil && reflect.TypeFor[K]().Kind() == reflect.String
+	if c.ns == "" {
+		c.ns = DefaultNamespace
+	}
+	if c.codec == nil {
+		c.codec = codec.Default[V]()
+	}
+	if c.ttl.def == 0 {
+		c.ttl.def = DefaultTTL
+		if d, ok := provider.(driver.DefaultTTLer); ok {
+			if ttl := d.DefaultTTL(); driver.ValidTTL(ttl) {
+				c.ttl.def = ttl
+			} else if ttl != 0 {
+				return nil, fmt.Errorf("%w: provider default TTL %v", ErrInvalidOptions, ttl)
+			}
+		}
+	}
+	if c.weigh == nil {
+		c.weigh = defaultWeigher[K, V]()
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.values, _ = provider.(driver.ValueStore)
+	c.batchGet, _ = provider.(driver.BatchGetter)
+	c.batchSet, _ = provider.(driver.BatchSetter)
+	c.batchDel, _ = provider.(driver.BatchDeleter)
+	return c, nil
+}
+
+// Namespace returns the namespace this cache reads and writes.
+func (c *Cache[K, V]) Namespace() string { return c.ns }
+
+// Close makes further calls on this cache fail with ErrClosed. It leaves the
+// provider and the stored entries alone.
+func (c *Cache[K, V]) Close() error {
+	c.closed.Store(true)
+	return nil
+}
+
+func (c *Cache[K, V]) driverKey(k K) (driver.Key, error) {
+	if c.closed.Load() {
+		return driver.Key{}, ErrClosed
+	}
+	if c.stringKeys {
+		return driver.Key{Namespace: c.ns, ID: *(*string)(unsafe.Pointer(&k))}, nil
+	}
+	id, err := c.key(k)
+	if err != nil {
+		return driver.Key{}, err
+	}
+	return driver.Key{Namespace: c.ns, ID: id}, nil
+}

@@ -1,0 +1,74 @@
+package valcache
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/driver"
+)
+
+// byteStore is the smallest byte provider, so the fuzzer reaches the
+// facade's decode path without a server.
+type byteStore map[driver.Key][]byte
+
+func (s byteStore) Get(_ context.Context, k driver.Key) ([]byte, bool, error) {
+	b, ok := s[k]
+	return b, ok, nil
+}
+func (s byteStore) Set(_ context.Context, k driver.Key, v []byte, _ time.Duration) error {
+	s[k] = append([]byte(nil), v...)
+	return nil
+}
+func (s byteStore) Delete(_ context.Context, k driver.Key) error { delete(s, k); return nil }
+func (s byteStore) Clear(context.Context, string) error          { return nil }
+func (s byteStore) Close() error                                 { return nil }
+
+type fuzzValue struct {
+	A int
+	B string
+	C []float64
+	D map[string]*fuzzValue
+	E time.Time
+}
+
+// FuzzDecodeEntry feeds arbitrary stored bytes to a cache: whatever they
+// are, a read is a hit or a clean miss, never a panic or an error.
+func FuzzDecodeEntry(f *testing.F) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, cd := range []codec.Codec{codec.JSON(), codec.Gob(), codec.Msgpack()} {
+		b, err := appendEnvelope(nil, cd, fuzzValue{A: 1, B: "x", C: []float64{1.5}, D: map[string]*fuzzValue{"k": {A: 2}}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{envelopeV1, 0, codec.IDRaw})
+	f.Add([]byte{})
+	f.Add([]byte{envelopeV1, 0xff, 0})
+	f.Fuzz(func(t *testing.T, stored []byte) {
+		store := byteStore{}
+		c, err := New(store, Options[string, fuzzValue]{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		store[driver.Key{Namespace: c.Namespace(), ID: "k"}] = stored
+		v, found, err := c.GetIfPresent(context.Background(), "k")
+		if err != nil {
+			t.Fatalf("a stored value produced an error, want a hit or a miss: %v", err)
+		}
+		if !found {
+			return
+		}
+		// What decodes must also survive a write and read back equal.
+		if err := c.Set(context.Background(), "k2", v); err != nil {
+			t.Fatalf("a decoded value could not be written back: %v", err)
+		}
+		if _, found, err := c.GetIfPresent(context.Background(), "k2"); err != nil || !found {
+			t.Fatalf("a decoded value did not read back: found=%v err=%v", found, err)
+		}
+	})
+}

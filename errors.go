@@ -1,0 +1,28 @@
+package valcache
+
+import (
+	"errors"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// Errors callers can test with errors.Is. The provider-facing ones are the
+// driver's own values, so a provider's error and the facade's compare equal.
+var (
+	ErrInvalidTTL      = driver.ErrInvalidTTL
+	ErrValueTooLarge   = driver.ErrValueTooLarge
+	ErrClosed          = driver.ErrClosed
+	ErrNotSupported    = driver.ErrNotSupported
+	ErrFlushNotAllowed = driver.ErrFlushNotAllowed
+
+	// ErrInvalidOptions is wrapped by every error New returns for bad options.
+	ErrInvalidOptions = errors.New("valcache: invalid options")
+	// ErrNilProvider is returned by New when given no provider.
+	ErrNilProvider = errors.New("valcache: nil provider")
+)
+
+// BatchError is the driver's report of the items of a bulk call that failed.
+type BatchError = driver.BatchError
+
+// ValueTooLargeError gives the size and limit of a rejected value.
+type ValueTooLargeError = driver.ValueTooLargeError

@@ -1,0 +1,57 @@
+package valcache
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/valcache/valcache/codec"
+)
+
+// DefaultNamespace names the namespace of a cache whose options name none.
+const DefaultNamespace = "default"
+
+// Options configure one cache. The zero value is usable: namespace
+// "default", the provider's default TTL (or one hour), no jitter, and the
+// codec that suits V.
+type Options[K comparable, V any] struct {
+	// Namespace separates this cache's entries from every other cache's on the
+	// same provider. Any non-empty string works; providers escape it.
+	Namespace string
+
+	// TTL is the lifetime of entries written without one. Zero means the
+	// provider's default, or DefaultTTL; NoExpiry disables expiry for them.
+	TTL time.Duration
+
+	// Jitter, between 0 and 1, shortens each TTL by a random fraction up to
+	// this much, so that entries written together do not all expire (and get
+	// reloaded) together. 0.1 is a good start.
+	Jitter float64
+
+	// Codec encodes values for providers that store bytes. Nil means raw
+	// bytes for V of kind []byte or string, and msgpack otherwise.
+	Codec codec.Codec
+
+	// KeyCodec turns keys into strings. Nil means native handling of string
+	// and integer keys, and MarshalText for other keys that implement it.
+	KeyCodec KeyCodec[K]
+
+	// Weigher gives an entry's cost against a weight-bounded in-process
+	// provider. Nil means the length for V of kind []byte or string, and 1
+	// otherwise.
+	Weigher func(K, V) uint32
+
+	// Logger receives reports of entries that could not be decoded and other
+	// events worth an operator's attention. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options[K, V]) validate() error {
+	if o.TTL < 0 && o.TTL != NoExpiry {
+		return fmt.Errorf("%w: TTL %v: must be positive, zero (default) or NoExpiry", ErrInvalidOptions, o.TTL)
+	}
+	if o.Jitter < 0 || o.Jitter >= 1 || o.Jitter != o.Jitter {
+		return fmt.Errorf("%w: Jitter %v: must be in [0, 1)", ErrInvalidOptions, o.Jitter)
+	}
+	return nil
+}
