@@ -1,0 +1,73 @@
+package cachetest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// Harness describes the provider under test.
+type Harness struct {
+	// New returns a ready provider. Run closes it when the case ends.
+	New func(t *testing.T) driver.Provider
+
+	// MaxValueBytes is the largest byte value the provider built by New
+	// accepts; values above it must fail with valcache.ErrValueTooLarge.
+	// Zero skips that case (for providers with no limit).
+	MaxValueBytes int
+}
+
+// Run runs every case of the kit as a subtest of t.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("cachetest: Harness.New is nil")
+	}
+	for _, c := range driverCases {
+		t.Run("Driver/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
+	}
+	for _, c := range cacheCases {
+		t.Run("Cache/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
+	}
+}
+
+// Names lists every case, as Run names its subtests, so that a provider's
+// documentation or a test can say which rules exist.
+func Names() []string {
+	var out []string
+	for _, c := range driverCases {
+		out = append(out, "Driver/"+c.name)
+	}
+	for _, c := range cacheCases {
+		out = append(out, "Cache/"+c.name)
+	}
+	return out
+}
+
+type testCase struct {
+	name string
+	run  func(t *testing.T, p driver.Provider, h Harness)
+}
+
+func (h Harness) provider(t *testing.T) driver.Provider {
+	t.Helper()
+	p := h.New(t)
+	if p == nil {
+		t.Fatal("cachetest: Harness.New returned nil")
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// namespace returns a fresh random namespace name, so that cases sharing a
+// server never see each other's entries.
+func namespace(t *testing.T) string {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "ct-" + hex.EncodeToString(b[:])
+}
