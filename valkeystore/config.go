@@ -1,0 +1,149 @@
+package valkeystore
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+)
+
+// Defaults of Config.
+const (
+	DefaultKeyPrefix        = "vc:"
+	DefaultOperationTimeout = 2 * time.Second
+	DefaultAtomicTimeout    = 5 * time.Second
+	DefaultBulkTimeout      = 10 * time.Second
+	DefaultFlushTimeout     = 30 * time.Second
+	DefaultDialTimeout      = 5 * time.Second
+	DefaultMaxValueBytes    = 64 << 20
+)
+
+// ErrInvalidConfig is wrapped by every error New returns for a bad Config.
+var ErrInvalidConfig = errors.New("valkeystore: invalid config")
+
+// Config says how to reach the server and how to behave against it.
+type Config struct {
+	// Addrs are host:port addresses. One address may be a single node or any
+	// node of a cluster: the mode is detected. Several addresses are seeds of
+	// a cluster.
+	Addrs []string
+
+	// Username and Password authenticate (ACL user, or the default user when
+	// Username is empty).
+	Username string
+	Password string
+
+	// DB selects a logical database on a single node. A cluster has only
+	// database 0, and a non-zero DB against one is an error.
+	DB int
+
+	// KeyPrefix starts every key the provider writes, so that a database can
+	// be shared and inspected. Empty means DefaultKeyPrefix. It may not
+	// contain '{' or '}', which would take the hash tag from the provider.
+	KeyPrefix string
+
+	// ClientName is sent with CLIENT SETNAME, to tell connections apart in
+	// CLIENT LIST.
+	ClientName string
+
+	// TLS enables TLS with this configuration.
+	TLS *tls.Config
+
+	// DefaultTTL is the TTL of caches over this provider that set none. Zero
+	// leaves the facade's default (one hour).
+	DefaultTTL time.Duration
+
+	// Deadlines applied to calls whose context has none, or a later one:
+	// single-key reads and writes; atomic (scripted) steps; bulk calls;
+	// clearing a namespace and flushing. Zero means the default.
+	OperationTimeout time.Duration
+	AtomicTimeout    time.Duration
+	BulkTimeout      time.Duration
+	FlushTimeout     time.Duration
+
+	// DialTimeout bounds connecting, including at New. Zero means the default.
+	DialTimeout time.Duration
+
+	// ReplicaReads sends reads of a cluster to replicas, spreading load at the
+	// price of reading a value a replica has not yet received.
+	ReplicaReads bool
+
+	// AllowUnsafeFLUSHDB lets Flush wipe the whole database (every primary's,
+	// on a cluster), other applications' keys included. Off by default.
+	AllowUnsafeFLUSHDB bool
+
+	// MaxValueBytes is the largest value accepted; zero means
+	// DefaultMaxValueBytes.
+	MaxValueBytes int
+
+	// SkipPolicyCheck stops New from reading maxmemory-policy (with CONFIG
+	// GET) to warn about a policy under which a full server fails writes.
+	SkipPolicyCheck bool
+
+	// Logger receives warnings; nil means slog.Default().
+	Logger *slog.Logger
+
+	// ClientOption, when set, may adjust the valkey-go options just before the
+	// client is created, for settings this Config does not cover.
+	ClientOption func(*valkey.ClientOption)
+}
+
+func (c *Config) withDefaults() {
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	c.OperationTimeout = orDefault(c.OperationTimeout, DefaultOperationTimeout)
+	c.AtomicTimeout = orDefault(c.AtomicTimeout, DefaultAtomicTimeout)
+	c.BulkTimeout = orDefault(c.BulkTimeout, DefaultBulkTimeout)
+	c.FlushTimeout = orDefault(c.FlushTimeout, DefaultFlushTimeout)
+	c.DialTimeout = orDefault(c.DialTimeout, DefaultDialTimeout)
+	if c.MaxValueBytes == 0 {
+		c.MaxValueBytes = DefaultMaxValueBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (c *Config) validate() error {
+	if len(c.Addrs) == 0 {
+		return fmt.Errorf("%w: Addrs is empty", ErrInvalidConfig)
+	}
+	for _, a := range c.Addrs {
+		if a == "" || !strings.Contains(a, ":") {
+			return fmt.Errorf("%w: address %q is not host:port", ErrInvalidConfig, a)
+		}
+	}
+	if c.DB < 0 {
+		return fmt.Errorf("%w: DB %d is negative", ErrInvalidConfig, c.DB)
+	}
+	if strings.ContainsAny(c.KeyPrefix, "{}") {
+		return fmt.Errorf("%w: KeyPrefix %q contains '{' or '}'", ErrInvalidConfig, c.KeyPrefix)
+	}
+	for name, d := range map[string]time.Duration{
+		"OperationTimeout": c.OperationTimeout, "AtomicTimeout": c.AtomicTimeout,
+		"BulkTimeout": c.BulkTimeout, "FlushTimeout": c.FlushTimeout, "DialTimeout": c.DialTimeout,
+	} {
+		if d < 0 {
+			return fmt.Errorf("%w: %s %v is negative", ErrInvalidConfig, name, d)
+		}
+	}
+	if c.DefaultTTL < 0 && c.DefaultTTL != -1 {
+		return fmt.Errorf("%w: DefaultTTL %v: must be positive, zero or NoExpiry", ErrInvalidConfig, c.DefaultTTL)
+	}
+	if c.MaxValueBytes < 0 {
+		return fmt.Errorf("%w: MaxValueBytes %d is negative", ErrInvalidConfig, c.MaxValueBytes)
+	}
+	return nil
+}

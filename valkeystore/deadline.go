@@ -1,0 +1,107 @@
+package valkeystore
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// deadlineTick is how often sharedDeadline makes a new context, and so how
+// much later than its timeout a call may end.
+const deadlineTick = 50 * time.Millisecond
+
+// sharedDeadline bounds calls whose context has no deadline without a timer
+// per call. context.WithTimeout costs a timer and three allocations, which
+// on a cache hit is a large share of the client-side work; instead, one
+// context is made per tick with a deadline timeout+tick ahead, and every call
+// of that tick shares it, so each call ends within [timeout, timeout+tick)
+// of its start.
+type sharedDeadline struct {
+	timeout time.Duration
+	current atomic.Pointer[context.Context]
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newSharedDeadline(timeout time.Duration) *sharedDeadline {
+	d := &sharedDeadline{timeout: timeout, stop: make(chan struct{}), done: make(chan struct{})}
+	cancel := d.rotate()
+	go d.run(cancel)
+	return d
+}
+
+// rotate installs a fresh context and returns its cancel function.
+func (d *sharedDeadline) rotate() context.CancelFunc {
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout+deadlineTick)
+	d.current.Store(&ctx)
+	return cancel
+}
+
+// run rotates every tick. A replaced context is still in use by calls that
+// took it, so it is cancelled only once its own deadline has passed, which
+// only releases its timer.
+func (d *sharedDeadline) run(cancel context.CancelFunc) {
+	defer close(d.done)
+	ticker := time.NewTicker(deadlineTick)
+	defer ticker.Stop()
+	type pending struct {
+		cancel context.CancelFunc
+		after  time.Time
+	}
+	var old []pending
+	defer func() {
+		cancel()
+		for _, p := range old {
+			p.cancel()
+		}
+	}()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case now := <-ticker.C:
+			old = append(old, pending{cancel, now.Add(d.timeout + deadlineTick)})
+			cancel = d.rotate()
+			for len(old) > 0 && now.After(old[0].after) {
+				old[0].cancel()
+				old = old[1:]
+			}
+		}
+	}
+}
+
+// bound returns ctx limited to about d.timeout. It falls back to a context
+// of its own when ctx can be cancelled, since the shared one cannot follow
+// the caller's cancellation.
+func (d *sharedDeadline) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d.timeout {
+		return ctx, noCancel
+	}
+	if ctx.Done() != nil {
+		return context.WithTimeout(ctx, d.timeout)
+	}
+	shared := *d.current.Load()
+	if ctx == context.Background() || ctx == context.TODO() {
+		return shared, noCancel
+	}
+	return valuesOf{Context: shared, values: ctx}, noCancel
+}
+
+// close stops the rotation goroutine and waits for it.
+func (d *sharedDeadline) close() {
+	d.once.Do(func() { close(d.stop) })
+	<-d.done
+}
+
+func noCancel() {}
+
+// valuesOf is the shared deadline carrying the caller's values, for a
+// caller context that has values but can never be cancelled.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }

@@ -1,0 +1,78 @@
+package valkeystore
+
+import (
+	"strings"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// layout builds the provider's keys; see the package documentation.
+type layout struct {
+	prefix string
+}
+
+// entryKey is <prefix>{esc(ns):esc(id)}.
+func (l layout) entryKey(k driver.Key) string {
+	var b strings.Builder
+	b.Grow(len(l.prefix) + len(k.Namespace) + len(k.ID) + 3)
+	b.WriteString(l.prefix)
+	b.WriteByte('{')
+	escapeTo(&b, k.Namespace, true)
+	b.WriteByte(':')
+	escapeTo(&b, k.ID, false)
+	b.WriteByte('}')
+	return b.String()
+}
+
+// namespacePattern is a SCAN MATCH pattern for every entry key of ns: the
+// prefix and namespace glob-quoted, then any key.
+func (l layout) namespacePattern(ns string) string {
+	var esc strings.Builder
+	escapeTo(&esc, ns, true)
+	var b strings.Builder
+	globQuoteTo(&b, l.prefix)
+	b.WriteString(`\{`)
+	globQuoteTo(&b, esc.String())
+	b.WriteString(":*")
+	return b.String()
+}
+
+// escapeTo writes s with '%', '{' and '}' (and ':' when colon is set)
+// percent-escaped. Plain keys, the common case, are written in one go.
+func escapeTo(b *strings.Builder, s string, colon bool) {
+	special := "%{}"
+	if colon {
+		special = "%{}:"
+	}
+	if !strings.ContainsAny(s, special) {
+		b.WriteString(s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%':
+			b.WriteString("%25")
+		case c == '{':
+			b.WriteString("%7B")
+		case c == '}':
+			b.WriteString("%7D")
+		case c == ':' && colon:
+			b.WriteString("%3A")
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// globQuoteTo backslash-quotes the characters SCAN MATCH treats as special.
+func globQuoteTo(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '*', '?', '[', ']', '\\', '{', '}', '^', '-':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package valkeystore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valkey-io/valkey-go"
+)
+
+// Get implements driver.Provider with one GET.
+func (p *Provider) Get(ctx context.Context, key driver.Key) ([]byte, bool, error) {
+	if err := p.gate(); err != nil {
+		return nil, false, err
+	}
+	ctx, cancel := p.opDeadline.bound(ctx)
+	defer cancel()
+	b, err := p.client.Do(ctx, p.client.B().Get().Key(p.keys.entryKey(key)).Build()).AsBytes()
+	if err != nil {
+		if valkey.IsValkeyNil(err) {
+			return nil, false, nil
+		}
+		return nil, false, wrap("get", err)
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, true, nil
+}
+
+// Set implements driver.Provider with one SET … PX, so sub-second TTLs are
+// kept to the millisecond.
+func (p *Provider) Set(ctx context.Context, key driver.Key, value []byte, ttl time.Duration) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
+	cmd, err := p.setCommand(key, value, ttl)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := p.opDeadline.bound(ctx)
+	defer cancel()
+	if err := p.client.Do(ctx, cmd).Error(); err != nil {
+		return wrap("set", err)
+	}
+	return nil
+}
+
+// setCommand builds SET key value [PX ms]. The value is copied into the
+// command: a call abandoned on its context may still be written afterwards,
+// and the caller is free to reuse its buffer once Set returns.
+func (p *Provider) setCommand(key driver.Key, value []byte, ttl time.Duration) (valkey.Completed, error) {
+	if !driver.ValidTTL(ttl) {
+		return valkey.Completed{}, fmt.Errorf("%w: %v", driver.ErrInvalidTTL, ttl)
+	}
+	if len(value) > p.cfg.MaxValueBytes {
+		return valkey.Completed{}, &driver.ValueTooLargeError{Size: len(value), Limit: p.cfg.MaxValueBytes}
+	}
+	set := p.client.B().Set().Key(p.keys.entryKey(key)).Value(string(value))
+	if ttl == driver.NoExpiry {
+		return set.Build(), nil
+	}
+	return set.PxMilliseconds(millis(ttl)).Build(), nil
+}
+
+// millis rounds up, so that a TTL under a millisecond still expires rather
+// than becoming an invalid zero.
+func millis(ttl time.Duration) int64 {
+	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
+}
+
+// Delete implements driver.Provider with UNLINK, which frees large values
+// off the server's main thread.
+func (p *Provider) Delete(ctx context.Context, key driver.Key) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
+	ctx, cancel := p.opDeadline.bound(ctx)
+	defer cancel()
+	if err := p.client.Do(ctx, p.client.B().Unlink().Key(p.keys.entryKey(key)).Build()).Error(); err != nil {
+		return wrap("delete", err)
+	}
+	return nil
+}

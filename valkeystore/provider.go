@@ -1,0 +1,148 @@
+package valkeystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valkey-io/valkey-go"
+)
+
+// Provider stores entries in Valkey. Create it with New; it is safe for
+// concurrent use, and every cache over it shares its connections.
+type Provider struct {
+	client  valkey.Client
+	cluster bool
+	keys    layout
+	cfg     Config
+	log     *slog.Logger
+	closed  atomic.Bool
+	// opDeadline bounds single-key calls; see sharedDeadline.
+	opDeadline *sharedDeadline
+}
+
+// Capability checks: the facade discovers these by type assertion.
+var (
+	_ driver.Provider     = (*Provider)(nil)
+	_ driver.BatchGetter  = (*Provider)(nil)
+	_ driver.BatchSetter  = (*Provider)(nil)
+	_ driver.BatchDeleter = (*Provider)(nil)
+	_ driver.DefaultTTLer = (*Provider)(nil)
+	_ driver.Pinger       = (*Provider)(nil)
+	_ driver.Flusher      = (*Provider)(nil)
+)
+
+// New connects, pings, and fails fast with an error naming the addresses
+// and the cause when the server cannot be reached or refuses the
+// credentials.
+func New(ctx context.Context, cfg Config) (*Provider, error) {
+	cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	opt := valkey.ClientOption{
+		InitAddress: cfg.Addrs,
+		Username:    cfg.Username,
+		Password:    cfg.Password,
+		SelectDB:    cfg.DB,
+		ClientName:  cfg.ClientName,
+		TLSConfig:   cfg.TLS,
+	}
+	opt.Dialer.Timeout = cfg.DialTimeout
+	if cfg.ReplicaReads {
+		opt.SendToReplicas = func(cmd valkey.Completed) bool { return cmd.IsReadOnly() }
+	}
+	if cfg.ClientOption != nil {
+		cfg.ClientOption(&opt)
+	}
+	client, err := valkey.NewClient(opt)
+	if err != nil {
+		if cfg.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
+			return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
+		}
+		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
+	}
+	p := &Provider{
+		client:  client,
+		cluster: client.Mode() == valkey.ClientModeCluster,
+		keys:    layout{prefix: cfg.KeyPrefix},
+		cfg:     cfg,
+		log:     cfg.Logger,
+	}
+	if p.cluster && cfg.DB != 0 {
+		client.Close()
+		return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
+	}
+	if err := p.Ping(ctx); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
+	}
+	if !cfg.SkipPolicyCheck {
+		p.checkEvictionPolicy(ctx)
+	}
+	p.opDeadline = newSharedDeadline(cfg.OperationTimeout)
+	return p, nil
+}
+
+// Client returns the underlying valkey-go client, so that streams, queues or
+// pub/sub can use the same connections. Closing the provider closes it.
+func (p *Provider) Client() valkey.Client { return p.client }
+
+// Cluster reports whether the server is a Valkey Cluster.
+func (p *Provider) Cluster() bool { return p.cluster }
+
+// DefaultTTL implements driver.DefaultTTLer.
+func (p *Provider) DefaultTTL() time.Duration { return p.cfg.DefaultTTL }
+
+// Ping implements driver.Pinger: every known node must answer.
+func (p *Provider) Ping(ctx context.Context) error {
+	ctx, cancel := p.deadline(ctx, p.cfg.OperationTimeout)
+	defer cancel()
+	for addr, node := range p.client.Nodes() {
+		if err := node.Do(ctx, node.B().Ping().Build()).Error(); err != nil {
+			return fmt.Errorf("valkeystore: ping %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection and stops the provider's goroutine. It is
+// safe to call more than once.
+func (p *Provider) Close() error {
+	if !p.closed.Swap(true) {
+		p.client.Close()
+		p.opDeadline.close()
+	}
+	return nil
+}
+
+// deadline bounds a call by timeout unless its context already ends sooner,
+// in which case no timer is made.
+func (p *Provider) deadline(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= timeout {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// gate fails calls on a closed provider before they reach the client.
+func (p *Provider) gate() error {
+	if p.closed.Load() {
+		return driver.ErrClosed
+	}
+	return nil
+}
+
+// wrap names the operation in an error and maps the client's closing error
+// to driver.ErrClosed.
+func wrap(op string, err error) error {
+	if errors.Is(err, valkey.ErrClosing) {
+		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrClosed, err)
+	}
+	return fmt.Errorf("valkeystore: %s: %w", op, err)
+}

@@ -1,0 +1,331 @@
+package valkeystore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/testserver"
+	"github.com/valcache/valcache/valkeystore"
+)
+
+func TestKeyLayoutIsEscapedAndHashTagged(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "lay:"})
+		cases := map[driver.Key]string{
+			{Namespace: "users", ID: "42"}:        "lay:{users:42}",
+			{Namespace: "a:b", ID: "c"}:           "lay:{a%3Ab:c}",
+			{Namespace: "a", ID: "b:c"}:           "lay:{a:b:c}",
+			{Namespace: "n", ID: "{x}%y"}:         "lay:{n:%7Bx%7D%25y}",
+			{Namespace: "{n}", ID: "}"}:           "lay:{%7Bn%7D:%7D}",
+			{Namespace: "n", ID: "uni ž\x00code"}: "lay:{n:uni ž\x00code}",
+		}
+		for k, stored := range cases {
+			if err := p.Set(t.Context(), k, []byte("v"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			c := p.Client()
+			got, err := c.Do(t.Context(), c.B().Get().Key(stored).Build()).ToString()
+			if err != nil || got != "v" {
+				t.Fatalf("key %+v: GET %q = %q, %v; want the value under exactly that name", k, stored, got, err)
+			}
+			_ = p.Delete(t.Context(), k)
+		}
+	})
+}
+
+func TestEveryWriteHasAnExpiryUnlessAskedOtherwise(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "ttl:"})
+		c := p.Client()
+		pttl := func(key string) int64 {
+			t.Helper()
+			ms, err := c.Do(t.Context(), c.B().Pttl().Key(key).Build()).AsInt64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ms
+		}
+		k := driver.Key{Namespace: "n", ID: "precise"}
+		if err := p.Set(t.Context(), k, []byte("v"), 1500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		// PX keeps 1.5 s; EX would have rounded it to 1 s or 2 s.
+		if ms := pttl("ttl:{n:precise}"); ms <= 1000 || ms > 1500 {
+			t.Fatalf("PTTL after a 1.5s TTL = %dms, want in (1000, 1500]", ms)
+		}
+		items := []driver.Item{{Key: driver.Key{Namespace: "n", ID: "bulk"}, Value: []byte("v"), TTL: time.Hour}}
+		if err := p.SetMany(t.Context(), items); err != nil {
+			t.Fatal(err)
+		}
+		if ms := pttl("ttl:{n:bulk}"); ms <= 0 {
+			t.Fatalf("PTTL after SetMany = %d, want an expiry", ms)
+		}
+		if err := p.Set(t.Context(), driver.Key{Namespace: "n", ID: "forever"}, []byte("v"), driver.NoExpiry); err != nil {
+			t.Fatal(err)
+		}
+		if ms := pttl("ttl:{n:forever}"); ms != -1 {
+			t.Fatalf("PTTL after NoExpiry = %d, want -1 (no expiry)", ms)
+		}
+		_ = p.Clear(t.Context(), "n")
+	})
+}
+
+func TestBulkCallsSpanEverySlotWithoutCrossSlotErrors(t *testing.T) {
+	cl := servers.Cluster(t)
+	p := newProvider(t, valkeystore.Config{Addrs: cl.Addrs()})
+	if !p.Cluster() {
+		t.Fatal("provider did not detect the cluster")
+	}
+	const n = 5000
+	items := make([]driver.Item, n)
+	keys := make([]driver.Key, n)
+	for i := range items {
+		keys[i] = driver.Key{Namespace: "spread", ID: fmt.Sprintf("k%d{x}", i)}
+		items[i] = driver.Item{Key: keys[i], Value: []byte(fmt.Sprint(i)), TTL: time.Minute}
+	}
+	if err := p.SetMany(t.Context(), items); err != nil {
+		t.Fatalf("SetMany over many slots: %v", err)
+	}
+	got, err := p.GetMany(t.Context(), keys)
+	if err != nil {
+		t.Fatalf("GetMany over many slots: %v", err)
+	}
+	for i, v := range got {
+		if string(v) != fmt.Sprint(i) {
+			t.Fatalf("slot %d = %q", i, v)
+		}
+	}
+	// Every primary must hold some of them, or the test spread nothing.
+	for _, addr := range cl.Primaries() {
+		node := p.Client().Nodes()[addr]
+		if node == nil {
+			t.Fatalf("no client for primary %s", addr)
+		}
+		size, err := node.Do(t.Context(), node.B().Dbsize().Build()).AsInt64()
+		if err != nil || size == 0 {
+			t.Fatalf("primary %s holds %d keys (%v); the keys did not spread", addr, size, err)
+		}
+	}
+	if err := p.DeleteMany(t.Context(), keys[:n/2]); err != nil {
+		t.Fatalf("DeleteMany: %v", err)
+	}
+	if err := p.Clear(t.Context(), "spread"); err != nil {
+		t.Fatalf("Clear: %v", err)
+	}
+	got, err = p.GetMany(t.Context(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != nil {
+			t.Fatalf("key %d survived Clear", i)
+		}
+	}
+}
+
+func TestInvalidConfigIsRejected(t *testing.T) {
+	cases := map[string]valkeystore.Config{
+		"no address":        {},
+		"empty address":     {Addrs: []string{""}},
+		"no port":           {Addrs: []string{"localhost"}},
+		"negative DB":       {Addrs: []string{"127.0.0.1:1"}, DB: -1},
+		"brace in prefix":   {Addrs: []string{"127.0.0.1:1"}, KeyPrefix: "a{b"},
+		"negative timeout":  {Addrs: []string{"127.0.0.1:1"}, OperationTimeout: -time.Second},
+		"negative TTL":      {Addrs: []string{"127.0.0.1:1"}, DefaultTTL: -time.Hour},
+		"negative max size": {Addrs: []string{"127.0.0.1:1"}, MaxValueBytes: -1},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, err := valkeystore.New(t.Context(), cfg)
+			if !errors.Is(err, valkeystore.ErrInvalidConfig) {
+				t.Fatalf("got %v (provider %v), want ErrInvalidConfig", err, p)
+			}
+		})
+	}
+}
+
+func TestUnreachableServerFailsFastWithTheAddress(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close() // nothing listens there now
+	start := time.Now()
+	_, err = valkeystore.New(t.Context(), valkeystore.Config{Addrs: []string{addr}, DialTimeout: time.Second})
+	if err == nil {
+		t.Fatal("New against a closed port succeeded")
+	}
+	if !strings.Contains(err.Error(), addr) {
+		t.Fatalf("error %q does not name the address %s", err, addr)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("New took %v to report an unreachable server", took)
+	}
+}
+
+func TestWrongPasswordIsAClearError(t *testing.T) {
+	s, err := testserver.StartValkey(testserver.Options{Password: "right-password"})
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	_, err = valkeystore.New(t.Context(), valkeystore.Config{Addrs: []string{s.Addr()}, Password: "wrong"})
+	if err == nil || !strings.Contains(strings.ToUpper(err.Error()), "WRONGPASS") {
+		t.Fatalf("New with a wrong password: %v, want an error carrying WRONGPASS", err)
+	}
+	p := newProvider(t, valkeystore.Config{Addrs: []string{s.Addr()}, Password: "right-password"})
+	if err := p.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDBIsRefusedOnACluster(t *testing.T) {
+	_, err := valkeystore.New(t.Context(), valkeystore.Config{Addrs: servers.Cluster(t).Addrs(), DB: 2})
+	if !errors.Is(err, valkeystore.ErrInvalidConfig) {
+		t.Fatalf("DB 2 on a cluster: %v, want ErrInvalidConfig", err)
+	}
+}
+
+func TestDBSelectsADatabaseOnASingleNode(t *testing.T) {
+	addr := servers.Valkey(t).Addr()
+	p0 := newProvider(t, valkeystore.Config{Addrs: []string{addr}})
+	p3 := newProvider(t, valkeystore.Config{Addrs: []string{addr}, DB: 3})
+	k := driver.Key{Namespace: "db", ID: "k"}
+	if err := p3.Set(t.Context(), k, []byte("in 3"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := p0.Get(t.Context(), k); err != nil || found {
+		t.Fatalf("DB 0 sees DB 3's key: found=%v err=%v", found, err)
+	}
+	_ = p3.Delete(t.Context(), k)
+}
+
+func TestFlushIsGuarded(t *testing.T) {
+	s, err := testserver.StartValkey(testserver.Options{})
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	k := driver.Key{Namespace: "n", ID: "k"}
+	guarded := newProvider(t, valkeystore.Config{Addrs: []string{s.Addr()}})
+	if err := guarded.Set(t.Context(), k, []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := guarded.Flush(t.Context()); !errors.Is(err, driver.ErrFlushNotAllowed) {
+		t.Fatalf("Flush without AllowUnsafeFLUSHDB: %v, want ErrFlushNotAllowed", err)
+	}
+	if _, found, _ := guarded.Get(t.Context(), k); !found {
+		t.Fatal("a refused Flush removed data")
+	}
+	allowed := newProvider(t, valkeystore.Config{Addrs: []string{s.Addr()}, AllowUnsafeFLUSHDB: true})
+	if err := allowed.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := guarded.Get(t.Context(), k); found {
+		t.Fatal("Flush left the key")
+	}
+}
+
+func TestFlushReachesEveryClusterPrimary(t *testing.T) {
+	cl, err := testserver.StartCluster()
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = cl.Stop() })
+	p := newProvider(t, valkeystore.Config{Addrs: cl.Addrs(), AllowUnsafeFLUSHDB: true})
+	keys := make([]driver.Key, 300)
+	items := make([]driver.Item, len(keys))
+	for i := range keys {
+		keys[i] = driver.Key{Namespace: "f", ID: fmt.Sprint(i)}
+		items[i] = driver.Item{Key: keys[i], Value: []byte("v"), TTL: time.Minute}
+	}
+	if err := p.SetMany(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(t.Context()); err != nil {
+		t.Fatalf("Flush on a cluster: %v", err)
+	}
+	got, err := p.GetMany(t.Context(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != nil {
+			t.Fatalf("key %d survived a cluster Flush", i)
+		}
+	}
+}
+
+func TestNoEvictionPolicyWithALimitIsWarnedAbout(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		warn bool
+	}{
+		"noeviction with limit":    {[]string{"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}, true},
+		"noeviction without limit": {[]string{"--maxmemory-policy", "noeviction"}, false},
+		"allkeys-lru with limit":   {[]string{"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"}, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := testserver.StartValkey(testserver.Options{Args: tc.args})
+			testserver.Require(t, err)
+			t.Cleanup(func() { _ = s.Stop() })
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			newProvider(t, valkeystore.Config{Addrs: []string{s.Addr()}, Logger: log})
+			if warned := strings.Contains(logs.String(), "noeviction"); warned != tc.warn {
+				t.Fatalf("warned=%v, want %v; log: %s", warned, tc.warn, logs.String())
+			}
+		})
+	}
+}
+
+func TestServerLossFailsWithinDeadlineAndRecovers(t *testing.T) {
+	s, err := testserver.StartValkey(testserver.Options{})
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	p := newProvider(t, valkeystore.Config{Addrs: []string{s.Addr()}, OperationTimeout: 300 * time.Millisecond})
+	k := driver.Key{Namespace: "n", ID: "k"}
+	if err := p.Set(t.Context(), k, []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, _, err := p.Get(context.Background(), k); err == nil {
+		t.Fatal("Get succeeded with the server down")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("Get with the server down took %v; the operation timeout is 300ms", took)
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := p.Set(context.Background(), k, []byte("again"), time.Minute)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("provider did not recover after the server came back: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, found, err := p.Get(t.Context(), k); err != nil || !found || string(v) != "again" {
+		t.Fatalf("after recovery: %q %v %v", v, found, err)
+	}
+}
+
+func TestClientIsTheSharedConnection(t *testing.T) {
+	p := newProvider(t, valkeystore.Config{Addrs: []string{servers.Valkey(t).Addr()}, ClientName: "valcache-test"})
+	c := p.Client()
+	name, err := c.Do(t.Context(), c.B().ClientGetname().Build()).ToString()
+	if err != nil || name != "valcache-test" {
+		t.Fatalf("CLIENT GETNAME = %q, %v; want the configured client name", name, err)
+	}
+}
