@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/valcache/valcache/internal/testserver"
+)
+
+var servers testserver.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	servers.Stop()
+	os.Exit(code)
+}
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func checkDemoOutput(t *testing.T, out string) {
+	t.Helper()
+	for _, want := range []string{
+		"GetIfPresent(2) -> found=false",
+		"3 hits (1000 is absent)",
+		"present at once=true, present after 200ms=false",
+		"Delete(1) -> present=false",
+		"Clear(demo:products) -> 0 products left; demo:views[\"1\"] still 12 (present=true)",
+		"done:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDemoRunsInProcessWithNoServer(t *testing.T) {
+	code, out, errOut := runCmd(t, "demo")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, errOut)
+	}
+	if !strings.Contains(out, "in-process provider") {
+		t.Fatalf("demo does not say where it runs:\n%s", out)
+	}
+	checkDemoOutput(t, out)
+}
+
+func TestDemoRunsOnValkey(t *testing.T) {
+	addr := servers.Valkey(t).Addr()
+	code, out, errOut := runCmd(t, "demo", "--valkey", addr)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Valkey single node at "+addr) {
+		t.Fatalf("demo does not name the server:\n%s", out)
+	}
+	checkDemoOutput(t, out)
+}
+
+func TestDemoOnAnUnreachableServerFailsWithOneClearLine(t *testing.T) {
+	code, _, errOut := runCmd(t, "demo", "--valkey", "127.0.0.1:1")
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	if lines := strings.Count(strings.TrimSpace(errOut), "\n") + 1; lines != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
+		t.Fatalf("stderr should be one line naming the address, got %d lines: %q", lines, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	if code, _, _ := runCmd(t); code != exitUsage {
+		t.Fatalf("no command: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, errOut := runCmd(t, "frobnicate"); code != exitUsage || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown command: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ := runCmd(t, "demo", "--nope"); code != exitUsage {
+		t.Fatalf("unknown flag: exit %d, want %d", code, exitUsage)
+	}
+	if code, out, _ := runCmd(t, "help"); code != exitOK || !strings.Contains(out, "demo") {
+		t.Fatalf("help: exit %d, output %q", code, out)
+	}
+}
