@@ -33,7 +33,7 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 	if err != nil || !found {
 		return zero, false, err
 	}
-	return c.decode(dk, b)
+	return c.decode(dk, b, true)
 }
 
 // GetMany returns the values present among keys. Missing and undecodable
@@ -70,7 +70,7 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 		if b == nil {
 			continue
 		}
-		if v, ok, _ := c.decode(dks[i], b); ok {
+		if v, ok, _ := c.decode(dks[i], b, true); ok {
 			out[keys[i]] = v
 		}
 	}
@@ -109,7 +109,7 @@ func (c *Cache[K, V]) fromStored(dk driver.Key, raw any) (V, bool, error) {
 	case *entry[V]:
 		return e.value, true, nil
 	case []byte:
-		return c.decode(dk, e)
+		return c.decode(dk, e, false)
 	}
 	var zero V
 	c.undecodable(dk, fmt.Errorf("valcache: stored value is a %T, not this cache's entry type", raw))
@@ -118,7 +118,9 @@ func (c *Cache[K, V]) fromStored(dk driver.Key, raw any) (V, bool, error) {
 
 // decode reads an envelope. Entries written by another codec are still read
 // when that codec is built in, so a cache can change codec without a flush.
-func (c *Cache[K, V]) decode(dk driver.Key, b []byte) (V, bool, error) {
+// owned says b is the caller's to give away (fresh from a provider's Get),
+// so a codec may keep it instead of copying.
+func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, bool, error) {
 	var v V
 	env, err := parseEnvelope(b)
 	if err != nil {
@@ -133,7 +135,7 @@ func (c *Cache[K, V]) decode(dk driver.Key, b []byte) (V, bool, error) {
 			return v, false, nil
 		}
 	}
-	if err := cd.Decode(env.payload, &v); err != nil {
+	if err := decodeWith(cd, env.payload, &v, owned); err != nil {
 		c.undecodable(dk, err)
 		var zero V
 		return zero, false, nil
@@ -145,4 +147,13 @@ func (c *Cache[K, V]) undecodable(dk driver.Key, err error) {
 	c.stats.decodeErrors.Add(1)
 	c.log.Warn("valcache: stored value is unreadable; treated as a miss",
 		slog.String("namespace", dk.Namespace), slog.String("key", dk.ID), slog.Any("error", err))
+}
+
+func decodeWith(cd codec.Codec, payload []byte, v any, owned bool) error {
+	if owned {
+		if od, ok := cd.(codec.OwningDecoder); ok {
+			return od.DecodeOwned(payload, v)
+		}
+	}
+	return cd.Decode(payload, v)
 }
