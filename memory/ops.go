@@ -5,16 +5,26 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/valcache/valcache/driver"
 )
+
+// lookup returns the live item stored under key, or nil.
+func (p *Provider) lookup(key driver.Key) *item {
+	b, ok := p.cache.GetIfPresent(key.ID)
+	if !ok {
+		return nil
+	}
+	return b.find(key.Namespace, p.now())
+}
 
 // Get implements driver.Provider. It returns a copy, which the caller owns.
 func (p *Provider) Get(ctx context.Context, key driver.Key) ([]byte, bool, error) {
 	if err := p.check(ctx); err != nil {
 		return nil, false, err
 	}
-	it, ok := p.cache.GetIfPresent(key)
-	if !ok {
+	it := p.lookup(key)
+	if it == nil {
 		return nil, false, nil
 	}
 	b, ok := it.value.([]byte)
@@ -34,15 +44,19 @@ func (p *Provider) Set(ctx context.Context, key driver.Key, value []byte, ttl ti
 }
 
 // GetValue implements driver.ValueStore: the stored value itself, no copy.
+// It is the in-process hit path, so lookup is written out here.
 func (p *Provider) GetValue(ctx context.Context, key driver.Key) (any, bool, error) {
 	if err := p.check(ctx); err != nil {
 		return nil, false, err
 	}
-	it, ok := p.cache.GetIfPresent(key)
+	b, ok := p.cache.GetIfPresent(key.ID)
 	if !ok {
 		return nil, false, nil
 	}
-	return it.value, true, nil
+	if it := b.find(key.Namespace, p.now()); it != nil {
+		return it.value, true, nil
+	}
+	return nil, false, nil
 }
 
 // SetValue implements driver.ValueStore.
@@ -60,8 +74,30 @@ func (p *Provider) store(ctx context.Context, key driver.Key, value any, weight 
 	if p.maxWeight > 0 && uint64(weight) > p.maxWeight {
 		return &driver.ValueTooLargeError{Size: int(weight), Limit: int(min(p.maxWeight, uint64(^uint(0)>>1)))}
 	}
-	p.cache.Set(key, &item{value: value, ttl: ttl, weight: weight})
+	now := p.now()
+	it := item{ns: key.Namespace, value: value, expiresAt: expiryAt(now, ttl), weight: weight}
+	p.replace(key, &it, now)
 	return nil
+}
+
+// replace swaps the namespace's item under key.ID for it (nil removes it).
+func (p *Provider) replace(key driver.Key, it *item, now int64) {
+	p.cache.Compute(key.ID, func(old *bucket, found bool) (*bucket, otter.ComputeOp) {
+		if !found {
+			old = nil
+		}
+		if it == nil && (old == nil || !old.has(key.Namespace)) {
+			return old, otter.CancelOp
+		}
+		nb := old.with(key.Namespace, it, now)
+		switch {
+		case nb != nil:
+			return nb, otter.WriteOp
+		case found:
+			return nil, otter.InvalidateOp
+		}
+		return nil, otter.CancelOp
+	})
 }
 
 // Delete implements driver.Provider.
@@ -69,7 +105,7 @@ func (p *Provider) Delete(ctx context.Context, key driver.Key) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
-	p.cache.Invalidate(key)
+	p.replace(key, nil, p.now())
 	return nil
 }
 
@@ -79,10 +115,9 @@ func (p *Provider) Clear(ctx context.Context, namespace string) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
-	for key := range p.cache.Keys() {
-		if key.Namespace == namespace {
-			p.cache.Invalidate(key)
-		}
+	now := p.now()
+	for id := range p.cache.Keys() {
+		p.replace(driver.Key{Namespace: namespace, ID: id}, nil, now)
 	}
 	return nil
 }

@@ -14,20 +14,12 @@ import (
 // Provider is the in-process store. Create it with New; it is safe for
 // concurrent use.
 type Provider struct {
-	cache      *otter.Cache[driver.Key, *item]
+	cache      *otter.Cache[string, *bucket]
 	clock      *otter.CoarseClock // nil with a precise clock
 	maxWeight  uint64
 	maxValue   int
 	defaultTTL time.Duration
 	closed     atomic.Bool
-}
-
-// item is one stored entry: a []byte written through the byte methods, or
-// whatever a ValueStore caller handed in.
-type item struct {
-	value  any
-	ttl    time.Duration
-	weight uint32
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -46,14 +38,13 @@ func New(cfg Config) (*Provider, error) {
 	if p.maxValue == 0 {
 		p.maxValue = DefaultMaxValueBytes
 	}
-	opts := &otter.Options[driver.Key, *item]{ExpiryCalculator: perEntryTTL()}
 	if cfg.ClockResolution >= 0 {
 		p.clock = otter.NewCoarseClock(cmp.Or(cfg.ClockResolution, DefaultClockResolution))
-		opts.Clock = p.clock
 	}
+	opts := &otter.Options[string, *bucket]{ExpiryCalculator: p.bucketLifetime(), Clock: p.otterClock()}
 	if cfg.MaxWeight > 0 {
 		opts.MaximumWeight = cfg.MaxWeight
-		opts.Weigher = func(_ driver.Key, it *item) uint32 { return it.weight }
+		opts.Weigher = func(_ string, b *bucket) uint32 { return b.weight() }
 	} else {
 		opts.MaximumSize = cfg.MaxEntries
 		if opts.MaximumSize == 0 {
@@ -74,7 +65,9 @@ func New(cfg Config) (*Provider, error) {
 // DefaultTTL implements driver.DefaultTTLer.
 func (p *Provider) DefaultTTL() time.Duration { return p.defaultTTL }
 
-// Len returns the number of entries, including expired ones not yet swept.
+// Len returns about how many distinct key IDs are stored (entries of
+// several namespaces under one ID count once), including expired ones not
+// yet swept.
 func (p *Provider) Len() int { return p.cache.EstimatedSize() }
 
 // Close drops every entry and stops the store's goroutines (otter's
