@@ -69,7 +69,10 @@ type Config struct {
 	DialTimeout time.Duration
 
 	// ReplicaReads sends reads of a cluster to replicas, spreading load at the
-	// price of reading a value a replica has not yet received.
+	// price of reading a value a replica has not yet received. Give primaries
+	// (or a single node) as Addrs: valkey-go reuses its connection to a seed
+	// address for that node's later role, without READONLY, so reads sent to a
+	// replica that was a seed are redirected to its primary.
 	ReplicaReads bool
 
 	// AllowUnsafeFLUSHDB lets Flush wipe the whole database (every primary's,

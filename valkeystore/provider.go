@@ -13,6 +13,10 @@ import (
 	"github.com/valkey-io/valkey-go"
 )
 
+// replicaRefreshInterval is how often a cluster's topology is re-read when
+// reads go to replicas.
+const replicaRefreshInterval = 10 * time.Second
+
 // Provider stores entries in Valkey. Create it with New; it is safe for
 // concurrent use, and every cache over it shares its connections.
 type Provider struct {
@@ -56,6 +60,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	opt.Dialer.Timeout = cfg.DialTimeout
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = func(cmd valkey.Completed) bool { return cmd.IsReadOnly() }
+		// Replicas that are not yet reported online (Valkey 8 reports a replica
+		// that has replicated nothing as "loading") are left out of read
+		// routing until the topology is read again, so read it periodically.
+		opt.ClusterOption.ShardsRefreshInterval = replicaRefreshInterval
 	}
 	if cfg.ClientOption != nil {
 		cfg.ClientOption(&opt)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +328,75 @@ func TestClientIsTheSharedConnection(t *testing.T) {
 	name, err := c.Do(t.Context(), c.B().ClientGetname().Build()).ToString()
 	if err != nil || name != "valcache-test" {
 		t.Fatalf("CLIENT GETNAME = %q, %v; want the configured client name", name, err)
+	}
+}
+
+func TestReplicaReadsAreServedByReplicas(t *testing.T) {
+	cl, err := testserver.StartCluster()
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = cl.Stop() })
+	writer := newProvider(t, valkeystore.Config{Addrs: cl.Addrs()})
+	keys := make([]driver.Key, 50)
+	for i := range keys {
+		keys[i] = driver.Key{Namespace: "rr", ID: fmt.Sprint(i)}
+		if err := writer.Set(t.Context(), keys[i], []byte("v"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReplicasOnline(t, cl)
+	// Seeds are the primaries: valkey-go reuses its connection to a seed for
+	// the node's later role, without READONLY, so a replica given as a seed
+	// answers reads with MOVED and they end on the primary after all.
+	p := newProvider(t, valkeystore.Config{Addrs: cl.Primaries(), ReplicaReads: true})
+	for _, k := range keys {
+		if _, found, err := p.Get(t.Context(), k); err != nil || !found {
+			t.Fatalf("read of %v through a replica: found=%v err=%v", k, found, err)
+		}
+	}
+	primaries := map[string]bool{}
+	for _, a := range cl.Primaries() {
+		primaries[a] = true
+	}
+	replicaGets := 0
+	for addr, node := range p.Client().Nodes() {
+		info, err := node.Do(t.Context(), node.B().Info().Section("commandstats").Build()).ToString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := strings.Contains(info, "cmdstat_get:calls=") && !strings.Contains(info, "cmdstat_get:calls=0,")
+		if primaries[addr] && served {
+			t.Errorf("primary %s served GETs although ReplicaReads is on and every replica is online: %s", addr, info)
+		}
+		if !primaries[addr] && served {
+			replicaGets++
+		}
+	}
+	if replicaGets == 0 {
+		t.Fatal("no replica served a GET")
+	}
+}
+
+// waitReplicasOnline waits until every node's CLUSTER SHARDS reports every
+// node online: Valkey reports a replica that has replicated nothing yet as
+// "loading", clients route no reads to it, and each node has its own view.
+func waitReplicasOnline(t *testing.T, cl *testserver.Cluster) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for _, addr := range cl.Addrs() {
+		host, port, _ := net.SplitHostPort(addr)
+		for {
+			out, err := exec.Command("valkey-cli", "-h", host, "-p", port, "CLUSTER", "SHARDS").CombinedOutput()
+			if err != nil {
+				t.Fatalf("CLUSTER SHARDS on %s: %v: %s", addr, err, out)
+			}
+			text := string(out)
+			if !strings.Contains(text, "loading") && strings.Count(text, "online") == 6 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replicas not online in the view of %s:\n%s", addr, text)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
