@@ -22,6 +22,11 @@ type Cache[K comparable, V any] struct {
 	batchGet driver.BatchGetter
 	batchSet driver.BatchSetter
 	batchDel driver.BatchDeleter
+	// versioner enables tags and O(1) Clear; cells, when the provider keeps
+	// them, make checking a stamp on a hit a few atomic loads.
+	versioner driver.Versioner
+	cells     driver.VersionCells
+	nsKey     []driver.VersionKey // the namespace's own version key, ready to pass
 
 	key keyEncoder[K]
 	// stringKeys marks K of kind string, whose keys are used as they are
@@ -40,6 +45,7 @@ type Cache[K comparable, V any] struct {
 // hit needs no decoding. Metadata that bytes carry in the envelope go here.
 type entry[V any] struct {
 	value V
+	stamp *Stamp // nil when the provider keeps no versions
 }
 
 // New returns a cache over provider configured by opts.
@@ -90,6 +96,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.batchGet, _ = provider.(driver.BatchGetter)
 	c.batchSet, _ = provider.(driver.BatchSetter)
 	c.batchDel, _ = provider.(driver.BatchDeleter)
+	c.versioner, _ = provider.(driver.Versioner)
+	c.cells, _ = provider.(driver.VersionCells)
+	c.nsKey = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag}}
 	return c, nil
 }
 

@@ -40,7 +40,7 @@ type fuzzValue struct {
 func FuzzDecodeEntry(f *testing.F) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, cd := range []codec.Codec{codec.JSON(), codec.Gob(), codec.Msgpack()} {
-		b, err := appendEnvelope(nil, cd, fuzzValue{A: 1, B: "x", C: []float64{1.5}, D: map[string]*fuzzValue{"k": {A: 2}}})
+		b, err := appendEnvelope(nil, cd, fuzzValue{A: 1, B: "x", C: []float64{1.5}, D: map[string]*fuzzValue{"k": {A: 2}}}, nil)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -11,8 +11,9 @@ import (
 
 // GetIfPresent returns the value stored under key. A miss is (zero, false,
 // nil); an error means the provider could not answer and says nothing about
-// whether the key is present. A stored value that cannot be decoded is a
-// miss, counted in Stats().DecodeErrors and logged.
+// whether the key is present. An entry whose tags were invalidated, or whose
+// namespace was cleared, after it was stamped is a miss. A stored value that
+// cannot be decoded is a miss, counted in Stats().DecodeErrors and logged.
 func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) {
 	var zero V
 	dk, err := c.driverKey(key)
@@ -25,20 +26,44 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 			return zero, false, err
 		}
 		if e, ok := raw.(*entry[V]); ok {
-			return e.value, true, nil
+			return c.checkEntry(ctx, e)
 		}
-		return c.fromStored(dk, raw)
+		return c.fromStored(ctx, dk, raw)
+	}
+	if c.versioner != nil {
+		// The namespace's version travels with the entry, in one round trip.
+		b, found, versions, err := c.versioner.GetVersioned(ctx, dk, c.nsKey)
+		if err != nil || !found {
+			return zero, false, err
+		}
+		return c.decodeChecked(ctx, dk, b, true, versions)
 	}
 	b, found, err := c.provider.Get(ctx, dk)
 	if err != nil || !found {
 		return zero, false, err
 	}
-	return c.decode(dk, b, true)
+	return c.decodeChecked(ctx, dk, b, true, nil)
 }
 
-// GetMany returns the values present among keys. Missing and undecodable
-// keys are absent from the map. If the provider failed for some keys, the
-// map still holds the others and the error is a *BatchError[K] naming them.
+// checkEntry returns a typed entry's value if its stamp is still current.
+func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, error) {
+	var zero V
+	if c.versioner == nil {
+		return e.value, true, nil
+	}
+	if e.stamp == nil {
+		return zero, false, nil
+	}
+	if ok, err := c.current(ctx, e.stamp); err != nil || !ok {
+		return zero, false, err
+	}
+	return e.value, true, nil
+}
+
+// GetMany returns the values present among keys. Missing, invalidated and
+// undecodable keys are absent from the map. If the provider failed for some
+// keys, the map still holds the others and the error is a
+// *KeyedBatchError[K] naming them.
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 	dks, err := c.driverKeys(keys)
 	if err != nil {
@@ -48,15 +73,11 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 	if c.values != nil {
 		failed := map[K]error{}
 		for i, dk := range dks {
-			raw, found, err := c.values.GetValue(ctx, dk)
-			if err != nil {
+			v, found, err := c.getValue(ctx, dk)
+			switch {
+			case err != nil:
 				failed[keys[i]] = err
-				continue
-			}
-			if !found {
-				continue
-			}
-			if v, ok, _ := c.fromStored(dk, raw); ok {
+			case found:
 				out[keys[i]] = v
 			}
 		}
@@ -66,15 +87,44 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 	if _, partial := asBatchError(err); err != nil && !partial {
 		return nil, err
 	}
+	found := make([]decoded[V], 0, len(values))
 	for i, b := range values {
 		if b == nil {
 			continue
 		}
-		if v, ok, _ := c.decode(dks[i], b, true); ok {
-			out[keys[i]] = v
+		if v, env, ok := c.decode(dks[i], b, true); ok {
+			found = append(found, decoded[V]{i: i, v: v, env: env})
+		}
+	}
+	valid, verr := c.validMany(ctx, found)
+	if verr != nil {
+		return nil, verr
+	}
+	for j, d := range found {
+		if valid[j] {
+			out[keys[d.i]] = d.v
 		}
 	}
 	return out, keyBatchError(keys, err)
+}
+
+type decoded[V any] struct {
+	i   int
+	v   V
+	env envelope
+}
+
+// getValue is GetIfPresent's ValueStore path for one driver key.
+func (c *Cache[K, V]) getValue(ctx context.Context, dk driver.Key) (V, bool, error) {
+	var zero V
+	raw, found, err := c.values.GetValue(ctx, dk)
+	if err != nil || !found {
+		return zero, false, err
+	}
+	if e, ok := raw.(*entry[V]); ok {
+		return c.checkEntry(ctx, e)
+	}
+	return c.fromStored(ctx, dk, raw)
 }
 
 // getBytes reads many keys through the provider's batch path when it has one.
@@ -102,51 +152,133 @@ func (c *Cache[K, V]) getBytes(ctx context.Context, dks []driver.Key) ([][]byte,
 	return out, nil
 }
 
-// fromStored unwraps what a ValueStore returned: normally this cache's own
-// typed entry; bytes if the entry was written through the byte path.
-func (c *Cache[K, V]) fromStored(dk driver.Key, raw any) (V, bool, error) {
-	switch e := raw.(type) {
-	case *entry[V]:
-		return e.value, true, nil
-	case []byte:
-		return c.decode(dk, e, false)
+// fromStored unwraps a ValueStore value that is not this cache's typed
+// entry: bytes written through the byte path, or another cache's entry type.
+func (c *Cache[K, V]) fromStored(ctx context.Context, dk driver.Key, raw any) (V, bool, error) {
+	if b, ok := raw.([]byte); ok {
+		return c.decodeChecked(ctx, dk, b, false, nil)
 	}
 	var zero V
 	c.undecodable(dk, fmt.Errorf("valcache: stored value is a %T, not this cache's entry type", raw))
 	return zero, false, nil
 }
 
+// decodeChecked decodes an envelope and checks its stamps. nsVersion, when
+// not nil, is the namespace's current version, already read with the entry.
+func (c *Cache[K, V]) decodeChecked(ctx context.Context, dk driver.Key, b []byte, owned bool, nsVersion []driver.Version) (V, bool, error) {
+	var zero V
+	v, env, ok := c.decode(dk, b, owned)
+	if !ok {
+		return zero, false, nil
+	}
+	if valid, err := c.validStamps(ctx, env, nsVersion); err != nil || !valid {
+		return zero, false, err
+	}
+	return v, true, nil
+}
+
+// validStamps reports whether a decoded entry's stamps are all current.
+// Without a Versioner there is nothing to check. With one, an entry without
+// stamps cannot be shown to postdate the last Clear, so it is not valid.
+func (c *Cache[K, V]) validStamps(ctx context.Context, env envelope, nsVersion []driver.Version) (bool, error) {
+	if c.versioner == nil {
+		return true, nil
+	}
+	if !env.stamped || len(env.stamps) == 0 || env.stamps[0].tag != namespaceTag {
+		return false, nil
+	}
+	rest := env.stamps
+	if len(nsVersion) == 1 {
+		if nsVersion[0] != env.stamps[0].version {
+			return false, nil
+		}
+		rest = env.stamps[1:]
+	}
+	if len(rest) == 0 {
+		return true, nil
+	}
+	keys := make([]driver.VersionKey, len(rest))
+	for i, s := range rest {
+		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag}
+	}
+	c.stats.tagLookups.Add(1)
+	now, err := c.versioner.Versions(ctx, keys)
+	if err != nil {
+		return false, err
+	}
+	for i, s := range rest {
+		if now[i] != s.version {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// validMany checks the stamps of many decoded entries with one batched
+// Versions call over the distinct tags they name.
+func (c *Cache[K, V]) validMany(ctx context.Context, found []decoded[V]) ([]bool, error) {
+	valid := make([]bool, len(found))
+	if c.versioner == nil {
+		for i := range valid {
+			valid[i] = true
+		}
+		return valid, nil
+	}
+	index := map[string]int{}
+	var keys []driver.VersionKey
+	for _, d := range found {
+		for _, s := range d.env.stamps {
+			if _, ok := index[s.tag]; !ok {
+				index[s.tag] = len(keys)
+				keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: s.tag})
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return valid, nil
+	}
+	if len(keys) > 1 || keys[0].Tag != namespaceTag {
+		c.stats.tagLookups.Add(1)
+	}
+	now, err := c.versioner.Versions(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for j, d := range found {
+		ok := d.env.stamped && len(d.env.stamps) > 0 && d.env.stamps[0].tag == namespaceTag
+		for _, s := range d.env.stamps {
+			ok = ok && now[index[s.tag]] == s.version
+		}
+		valid[j] = ok
+	}
+	return valid, nil
+}
+
 // decode reads an envelope. Entries written by another codec are still read
 // when that codec is built in, so a cache can change codec without a flush.
 // owned says b is the caller's to give away (fresh from a provider's Get),
 // so a codec may keep it instead of copying.
-func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, bool, error) {
+func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, bool) {
 	var v V
 	env, err := parseEnvelope(b)
 	if err != nil {
 		c.undecodable(dk, err)
-		return v, false, nil
+		return v, env, false
 	}
 	cd := c.codec
 	if env.codecID != cd.ID() {
 		var ok bool
 		if cd, ok = codec.ByID(env.codecID); !ok {
 			c.undecodable(dk, fmt.Errorf("valcache: unknown codec id %d", env.codecID))
-			return v, false, nil
+			return v, env, false
 		}
 	}
 	if err := decodeWith(cd, env.payload, &v, owned); err != nil {
 		c.undecodable(dk, err)
 		var zero V
-		return zero, false, nil
+		return zero, env, false
 	}
-	return v, true, nil
-}
-
-func (c *Cache[K, V]) undecodable(dk driver.Key, err error) {
-	c.stats.decodeErrors.Add(1)
-	c.log.Warn("valcache: stored value is unreadable; treated as a miss",
-		slog.String("namespace", dk.Namespace), slog.String("key", dk.ID), slog.Any("error", err))
+	return v, env, true
 }
 
 func decodeWith(cd codec.Codec, payload []byte, v any, owned bool) error {
@@ -156,4 +288,10 @@ func decodeWith(cd codec.Codec, payload []byte, v any, owned bool) error {
 		}
 	}
 	return cd.Decode(payload, v)
+}
+
+func (c *Cache[K, V]) undecodable(dk driver.Key, err error) {
+	c.stats.decodeErrors.Add(1)
+	c.log.Warn("valcache: stored value is unreadable; treated as a miss",
+		slog.String("namespace", dk.Namespace), slog.String("key", dk.ID), slog.Any("error", err))
 }

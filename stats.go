@@ -8,13 +8,19 @@ type Stats struct {
 	// truncated, written by an unknown codec or format, or of another type)
 	// and were therefore treated as misses.
 	DecodeErrors uint64
+
+	// TagLookups counts reads of tag versions from the provider made to
+	// check entries with tags: one per GetIfPresent of a tagged entry on a
+	// remote provider, one per GetMany. Untagged entries never add to it.
+	TagLookups uint64
 }
 
 type counters struct {
 	decodeErrors atomic.Uint64
+	tagLookups   atomic.Uint64
 }
 
 // Stats returns the cache's counters.
 func (c *Cache[K, V]) Stats() Stats {
-	return Stats{DecodeErrors: c.stats.decodeErrors.Load()}
+	return Stats{DecodeErrors: c.stats.decodeErrors.Load(), TagLookups: c.stats.tagLookups.Load()}
 }

@@ -44,3 +44,15 @@ func (p ttlPolicy) resolve(ttl time.Duration) (time.Duration, error) {
 	}
 	return ttl, nil
 }
+
+// resolveLongest is the longest TTL resolve may give for ttl, jitter aside:
+// what version keys must be kept alive for when entries are written with it.
+func (p ttlPolicy) resolveLongest(ttl time.Duration) (time.Duration, error) {
+	if ttl == 0 {
+		ttl = p.def
+	}
+	if ttl < 0 && ttl != NoExpiry {
+		return 0, fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
+	}
+	return ttl, nil
+}

@@ -2,14 +2,35 @@ package valcache
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/valcache/valcache/driver"
 )
 
+// SetOptions are the optional parts of a write.
+type SetOptions struct {
+	// TTL of the entry: zero means the cache's default, NoExpiry none.
+	TTL time.Duration
+
+	// Tags to invalidate the entry by. Their versions are captured when the
+	// write is made; to capture them before the value is produced, use Stamp.
+	Tags []string
+
+	// Stamp, taken with Cache.Stamp before the value was read from its
+	// source, names the entry's tags and their versions at that moment. If
+	// any was invalidated since, the write is dropped. Set Tags or Stamp,
+	// not both.
+	Stamp *Stamp
+}
+
+var errTagsAndStamp = errors.New("valcache: SetOptions: set Tags or Stamp, not both")
+
 // Set stores value under key with the cache's default TTL.
 func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
-	return c.SetWithTTL(ctx, key, value, 0)
+	return c.SetWith(ctx, key, value, SetOptions{})
 }
 
 // SetWithTTL stores value under key for ttl. Zero means the cache's default
@@ -17,22 +38,73 @@ func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
 // cache's jitter applies. TTLs below a millisecond are rounded up to one by
 // providers whose resolution is a millisecond, never down to zero.
 func (c *Cache[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.Duration) error {
+	return c.SetWith(ctx, key, value, SetOptions{TTL: ttl})
+}
+
+// SetWith stores value under key with the options given.
+func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions) error {
 	dk, err := c.driverKey(key)
 	if err != nil {
 		return err
 	}
-	if ttl, err = c.ttl.resolve(ttl); err != nil {
+	ttl, err := c.ttl.resolve(o.TTL)
+	if err != nil {
+		return err
+	}
+	st, write, err := c.stampForWrite(ctx, o, ttl)
+	if err != nil || !write {
 		return err
 	}
 	if c.values != nil {
-		return c.values.SetValue(ctx, dk, &entry[V]{value: value}, c.weigh(key, value), ttl)
+		return c.values.SetValue(ctx, dk, &entry[V]{value: value, stamp: st}, c.weigh(key, value), ttl)
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
-	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value); err != nil {
+	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value, st); err != nil {
 		return err
 	}
 	return c.provider.Set(ctx, dk, buf.b, ttl)
+}
+
+// stampForWrite returns the stamp an entry living ttl is written with, or
+// write == false when the caller's stamp is already out of date (the write
+// would never be served, so it is dropped).
+func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.Duration) (st *Stamp, write bool, err error) {
+	if c.versioner == nil {
+		if len(o.Tags) > 0 || o.Stamp != nil {
+			return nil, false, fmt.Errorf("%w: tags need a provider that keeps versions", ErrNotSupported)
+		}
+		return nil, true, nil
+	}
+	if o.Stamp == nil {
+		st, err = c.stamp(ctx, o.Tags, ttl)
+		return st, err == nil, err
+	}
+	if len(o.Tags) > 0 {
+		return nil, false, errTagsAndStamp
+	}
+	if len(o.Stamp.tags) == 0 {
+		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp is not a stamp from Cache.Stamp")
+	}
+	if ttlCovers(o.Stamp.ttl, ttl) {
+		return o.Stamp, true, nil
+	}
+	// The version keys must outlive this entry: extend them, and see
+	// whether anything was invalidated since the stamp was taken.
+	fresh, err := c.stamp(ctx, o.Stamp.tags[1:], ttl)
+	if err != nil {
+		return nil, false, err
+	}
+	if !slices.Equal(fresh.versions, o.Stamp.versions) {
+		return nil, false, nil
+	}
+	return fresh, true, nil
+}
+
+// ttlCovers reports whether version keys kept alive for have outlive an
+// entry living want.
+func ttlCovers(have, want time.Duration) bool {
+	return have == NoExpiry || (want != NoExpiry && want <= have)
 }
 
 // SetMany stores every entry of values with the cache's default TTL.
@@ -44,7 +116,12 @@ func (c *Cache[K, V]) SetMany(ctx context.Context, values map[K]V) error {
 // each with its own jitter. Entries that failed are named by a
 // *KeyedBatchError[K]; the others are written.
 func (c *Cache[K, V]) SetManyWithTTL(ctx context.Context, values map[K]V, ttl time.Duration) error {
-	if _, err := c.ttl.resolve(ttl); err != nil {
+	longest, err := c.ttl.resolveLongest(ttl)
+	if err != nil {
+		return err
+	}
+	st, _, err := c.stampForWrite(ctx, SetOptions{}, longest)
+	if err != nil {
 		return err
 	}
 	keys := make([]K, 0, len(values))
@@ -57,13 +134,13 @@ func (c *Cache[K, V]) SetManyWithTTL(ctx context.Context, values map[K]V, ttl ti
 		}
 		t, _ := c.ttl.resolve(ttl)
 		if c.values != nil {
-			if err := c.values.SetValue(ctx, dk, &entry[V]{value: v}, c.weigh(k, v), t); err != nil {
+			if err := c.values.SetValue(ctx, dk, &entry[V]{value: v, stamp: st}, c.weigh(k, v), t); err != nil {
 				failed[k] = err
 			}
 			continue
 		}
 		// Bulk values are not pooled: the whole batch is alive at once.
-		b, err := appendEnvelope(nil, c.codec, v)
+		b, err := appendEnvelope(nil, c.codec, v, st)
 		if err != nil {
 			failed[k] = err
 			continue
@@ -130,10 +207,15 @@ func (c *Cache[K, V]) DeleteMany(ctx context.Context, keys []K) error {
 }
 
 // Clear removes every entry of this cache's namespace, and nothing of any
-// other namespace.
+// other namespace. On a provider that keeps versions it is one version bump,
+// whatever the number of entries: the entries stop being served at once and
+// their memory is freed as they expire. Otherwise the provider deletes them.
 func (c *Cache[K, V]) Clear(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
+	}
+	if c.versioner != nil {
+		return c.versioner.BumpVersions(ctx, c.nsKey)
 	}
 	return c.provider.Clear(ctx, c.ns)
 }
