@@ -15,6 +15,7 @@ import (
 // concurrent use.
 type Provider struct {
 	cache      *otter.Cache[string, *bucket]
+	versions   *otter.Cache[driver.VersionKey, *versionItem]
 	clock      *otter.CoarseClock // nil with a precise clock
 	maxWeight  uint64
 	maxValue   int
@@ -52,13 +53,19 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	cache, err := otter.New(opts)
+	if err == nil {
+		p.cache = cache
+		p.versions, err = p.newVersionStore(cmp.Or(cfg.MaxEntries, DefaultMaxEntries))
+		if err != nil {
+			cache.StopAllGoroutines()
+		}
+	}
 	if err != nil {
 		if p.clock != nil {
 			p.clock.Stop()
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	p.cache = cache
 	return p, nil
 }
 
@@ -78,6 +85,8 @@ func (p *Provider) Close() error {
 	}
 	p.cache.InvalidateAll()
 	p.cache.StopAllGoroutines()
+	p.versions.InvalidateAll()
+	p.versions.StopAllGoroutines()
 	if p.clock != nil {
 		p.clock.Stop()
 	}
