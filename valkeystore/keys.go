@@ -76,3 +76,22 @@ func globQuoteTo(b *strings.Builder, s string) {
 		}
 	}
 }
+
+// versionKey is where a version lives: <prefix>{esc(ns)}:ns for the
+// namespace's own, <prefix>{esc(ns):esc(tag)}:tag for a tag's. Both
+// continue after the closing brace, so neither can equal an entry key.
+func (l layout) versionKey(k driver.VersionKey) string {
+	var b strings.Builder
+	b.Grow(len(l.prefix) + len(k.Namespace) + len(k.Tag) + 8)
+	b.WriteString(l.prefix)
+	b.WriteByte('{')
+	escapeTo(&b, k.Namespace, true)
+	if k.Tag == "" {
+		b.WriteString("}:ns")
+		return b.String()
+	}
+	b.WriteByte(':')
+	escapeTo(&b, k.Tag, false)
+	b.WriteString("}:tag")
+	return b.String()
+}
