@@ -31,6 +31,15 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range cacheCases {
 		t.Run("Cache/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
 	}
+	for _, c := range tagCases {
+		t.Run("Tags/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.Versioner); !ok {
+				t.Skip("provider keeps no versions; tag operations report ErrNotSupported")
+			}
+			c.run(t, p, h)
+		})
+	}
 }
 
 // Names lists every case, as Run names its subtests, so that a provider's
@@ -42,6 +51,9 @@ func Names() []string {
 	}
 	for _, c := range cacheCases {
 		out = append(out, "Cache/"+c.name)
+	}
+	for _, c := range tagCases {
+		out = append(out, "Tags/"+c.name)
 	}
 	return out
 }
