@@ -27,6 +27,7 @@ type Cache[K comparable, V any] struct {
 	versioner driver.Versioner
 	cells     driver.VersionCells
 	nsKey     []driver.VersionKey // the namespace's own version key, ready to pass
+	nsStamp   nsStamp
 
 	key keyEncoder[K]
 	// stringKeys marks K of kind string, whose keys are used as they are

@@ -46,15 +46,23 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 }
 
 // checkEntry returns a typed entry's value if its stamp is still current.
+// With cells, the usual case in process, that is an atomic load per stamped
+// version and no call.
 func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, error) {
 	var zero V
-	if c.versioner == nil {
+	st := e.stamp
+	switch {
+	case c.versioner == nil:
 		return e.value, true, nil
-	}
-	if e.stamp == nil {
+	case st == nil:
+		return zero, false, nil
+	case st.cells != nil:
+		if st.cellsCurrent() {
+			return e.value, true, nil
+		}
 		return zero, false, nil
 	}
-	if ok, err := c.current(ctx, e.stamp); err != nil || !ok {
+	if ok, err := c.current(ctx, st); err != nil || !ok {
 		return zero, false, err
 	}
 	return e.value, true, nil

@@ -115,16 +115,22 @@ func (c *Cache[K, V]) InvalidateTags(ctx context.Context, tags ...string) error 
 	return c.versioner.BumpVersions(ctx, c.versionKeys(tags))
 }
 
+// cellsCurrent reports whether every cell still holds the stamped version.
+func (s *Stamp) cellsCurrent() bool {
+	versions := s.versions[:len(s.cells)]
+	for i, cell := range s.cells {
+		if cell.Load() != versions[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // current reports whether every version of st is still the current one.
 // It costs nothing on providers with cells, and one batched call otherwise.
 func (c *Cache[K, V]) current(ctx context.Context, st *Stamp) (bool, error) {
 	if st.cells != nil {
-		for i, cell := range st.cells {
-			if cell.Load() != st.versions[i] {
-				return false, nil
-			}
-		}
-		return true, nil
+		return st.cellsCurrent(), nil
 	}
 	if len(st.tags) > 1 {
 		c.stats.tagLookups.Add(1)

@@ -63,6 +63,24 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value, st); err != nil {
 		return err
 	}
+	if c.versioner == nil {
+		return c.provider.Set(ctx, dk, buf.b, ttl)
+	}
+	// The namespace's version is read back with the write: if the stamp used
+	// was out of date (the namespace was cleared elsewhere since it was
+	// remembered), the entry would never be served, so it is written again
+	// with a fresh stamp.
+	now, err := c.versioner.SetVersioned(ctx, dk, buf.b, ttl, c.nsKey)
+	if err != nil || now[0] == st.versions[0] || o.Stamp != nil || len(o.Tags) > 0 {
+		return err
+	}
+	c.nsStamp.forget(st)
+	if st, err = c.namespaceStamp(ctx, ttl); err != nil {
+		return err
+	}
+	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value, st); err != nil {
+		return err
+	}
 	return c.provider.Set(ctx, dk, buf.b, ttl)
 }
 
@@ -75,6 +93,10 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 			return nil, false, fmt.Errorf("%w: tags need a provider that keeps versions", ErrNotSupported)
 		}
 		return nil, true, nil
+	}
+	if o.Stamp == nil && len(o.Tags) == 0 {
+		st, err = c.namespaceStamp(ctx, ttl)
+		return st, err == nil, err
 	}
 	if o.Stamp == nil {
 		st, err = c.stamp(ctx, o.Tags, ttl)

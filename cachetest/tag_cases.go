@@ -117,6 +117,26 @@ var tagCases = []testCase{
 		}
 		wantGet(t, a, 7, 70)
 	}},
+	{"WriteAfterAClearElsewhereIsServed", func(t *testing.T, p driver.Provider, _ Harness) {
+		// Two caches over one namespace stand for two processes: one keeps
+		// writing with the namespace version it remembers, the other clears.
+		ns := namespace(t)
+		writer := newCache(t, p, valcache.Options[string, string]{Namespace: ns})
+		other := newCache(t, p, valcache.Options[string, string]{Namespace: ns})
+		ctx := ctxFor(t)
+		if err := writer.Set(ctx, "before", "v"); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Clear(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wantNoGet(t, writer, "before")
+		if err := writer.Set(ctx, "after", "v"); err != nil {
+			t.Fatal(err)
+		}
+		wantGet(t, writer, "after", "v")
+		wantGet(t, other, "after", "v")
+	}},
 	{"UntaggedEntriesPayNoTagLookups", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		ctx := ctxFor(t)

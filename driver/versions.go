@@ -46,6 +46,11 @@ type Versioner interface {
 	// GetVersioned reads key together with the current versions of vkeys, in
 	// one round trip where the store has round trips.
 	GetVersioned(ctx context.Context, key Key, vkeys []VersionKey) (value []byte, found bool, versions []Version, err error)
+
+	// SetVersioned is Set followed by reading the versions of vkeys, in one
+	// round trip where the store has round trips, so that a writer using a
+	// remembered version learns whether it was still current.
+	SetVersioned(ctx context.Context, key Key, value []byte, ttl time.Duration, vkeys []VersionKey) ([]Version, error)
 }
 
 // VersionCell is a live view of one version, for in-process stores: its

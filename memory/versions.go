@@ -141,3 +141,11 @@ func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []dri
 	}
 	return value, true, versions, nil
 }
+
+// SetVersioned implements driver.Versioner.
+func (p *Provider) SetVersioned(ctx context.Context, key driver.Key, value []byte, ttl time.Duration, vkeys []driver.VersionKey) ([]driver.Version, error) {
+	if err := p.Set(ctx, key, value, ttl); err != nil {
+		return nil, err
+	}
+	return p.Versions(ctx, vkeys)
+}

@@ -164,3 +164,33 @@ func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []dri
 	}
 	return b, true, versions, nil
 }
+
+// SetVersioned implements driver.Versioner: the SET and the version GETs go
+// out in one pipeline.
+func (p *Provider) SetVersioned(ctx context.Context, key driver.Key, value []byte, ttl time.Duration, vkeys []driver.VersionKey) ([]driver.Version, error) {
+	if err := p.gate(); err != nil {
+		return nil, err
+	}
+	set, err := p.setCommand(key, value, ttl)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := p.opDeadline.bound(ctx)
+	defer cancel()
+	cmds := make(valkey.Commands, 1+len(vkeys))
+	cmds[0] = set
+	for i, k := range vkeys {
+		cmds[1+i] = p.client.B().Get().Key(p.keys.versionKey(k)).Build()
+	}
+	resps := p.client.DoMulti(ctx, cmds...)
+	if err := resps[0].Error(); err != nil {
+		return nil, wrap("set", err)
+	}
+	versions := make([]driver.Version, len(vkeys))
+	for i := range vkeys {
+		if versions[i], err = readVersion(resps[1+i]); err != nil {
+			return nil, wrap("set", err)
+		}
+	}
+	return versions, nil
+}
