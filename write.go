@@ -138,12 +138,20 @@ func (c *Cache[K, V]) SetMany(ctx context.Context, values map[K]V) error {
 // each with its own jitter. Entries that failed are named by a
 // *KeyedBatchError[K]; the others are written.
 func (c *Cache[K, V]) SetManyWithTTL(ctx context.Context, values map[K]V, ttl time.Duration) error {
+	return c.SetManyWith(ctx, values, SetOptions{TTL: ttl})
+}
+
+// SetManyWith stores every entry of values with the options given: one
+// stamp, so one set of tags, serves the whole batch. Entries that failed are
+// named by a *KeyedBatchError[K]; the others are written.
+func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOptions) error {
+	ttl := o.TTL
 	longest, err := c.ttl.resolveLongest(ttl)
 	if err != nil {
 		return err
 	}
-	st, _, err := c.stampForWrite(ctx, SetOptions{}, longest)
-	if err != nil {
+	st, write, err := c.stampForWrite(ctx, o, longest)
+	if err != nil || !write {
 		return err
 	}
 	keys := make([]K, 0, len(values))

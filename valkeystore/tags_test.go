@@ -1,0 +1,168 @@
+package valkeystore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/valkeystore"
+)
+
+// scanKeys returns every key under prefix on every primary, with SCAN,
+// which also drops keys that have expired.
+func scanKeys(t *testing.T, p *valkeystore.Provider, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for _, node := range p.Client().Nodes() {
+		role, err := node.Do(t.Context(), node.B().Role().Build()).ToArray()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := role[0].ToString(); r != "master" {
+			continue
+		}
+		var cursor uint64
+		for {
+			e, err := node.Do(t.Context(), node.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, e.Elements...)
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+	}
+	return keys
+}
+
+func TestExpiredTaggedEntriesLeaveOnlyTagKeys(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		const prefix = "leak:"
+		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: prefix})
+		c, err := valcache.New(p, valcache.Options[int, string]{Namespace: "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const entries, batch, tags = 100_000, 1000, 50
+		ttl := 3 * time.Second
+		began := time.Now()
+		for start := 0; start < entries; start += batch {
+			values := make(map[int]string, batch)
+			for i := start; i < start+batch; i++ {
+				values[i] = "v"
+			}
+			tagged := valcache.SetOptions{TTL: ttl, Tags: []string{fmt.Sprintf("t%d", start/batch%tags), "all"}}
+			if err := c.SetManyWith(t.Context(), values, tagged); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The count only means something if no entry can have expired yet.
+		if took := time.Since(began); took < ttl/2 {
+			if n := len(scanKeys(t, p, prefix)); n < entries {
+				t.Fatalf("only %d keys after writing %d entries", n, entries)
+			}
+		}
+		time.Sleep(time.Until(began.Add(2*ttl + 500*time.Millisecond)))
+		left := scanKeys(t, p, prefix)
+		for _, k := range left {
+			if !strings.HasSuffix(k, ":tag") && !strings.HasSuffix(k, ":ns") {
+				t.Fatalf("key %q outlived its TTL and is not a version key", k)
+			}
+		}
+		if len(left) > tags+2 {
+			t.Fatalf("%d keys left after every entry expired; want at most the %d tag keys and the namespace key", len(left), tags+1)
+		}
+		t.Logf("%d entries written, %d keys left after they expired (version keys only)", entries, len(left))
+	})
+}
+
+func TestTagsSpreadOverSlotsWithoutCrossSlotErrors(t *testing.T) {
+	p := newProvider(t, valkeystore.Config{Addrs: servers.Cluster(t).Addrs(), KeyPrefix: "spread:"})
+	c, err := valcache.New(p, valcache.Options[string, int]{Namespace: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	const entries, tags = 2000, 500
+	tagsOf := func(i int) []string {
+		return []string{fmt.Sprintf("tag{%d}", i%tags), fmt.Sprintf("t:%d", (i*7)%tags), fmt.Sprintf("%d}", (i*13)%tags)}
+	}
+	keys := make([]string, entries)
+	for i := range entries {
+		keys[i] = fmt.Sprintf("k{%d}:%d", i, i)
+		if err := c.SetWith(ctx, keys[i], i, valcache.SetOptions{Tags: tagsOf(i)}); err != nil {
+			t.Fatalf("SetWith %d: %v", i, err)
+		}
+	}
+	invalid := make([]string, 0, 100)
+	for i := range 100 {
+		invalid = append(invalid, fmt.Sprintf("tag{%d}", i))
+	}
+	if err := c.InvalidateTags(ctx, invalid...); err != nil {
+		t.Fatalf("InvalidateTags over many slots: %v", err)
+	}
+	got, err := c.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatalf("GetMany over many slots: %v", err)
+	}
+	for i, k := range keys {
+		_, found := got[k]
+		if want := i%tags >= 100; found != want {
+			t.Fatalf("entry %d: found=%v, want %v", i, found, want)
+		}
+	}
+	for i := 0; i < entries; i += 97 {
+		_, found, err := c.GetIfPresent(ctx, keys[i])
+		if err != nil || found != (i%tags >= 100) {
+			t.Fatalf("GetIfPresent %d: found=%v err=%v", i, found, err)
+		}
+	}
+	if err := c.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetMany(ctx, keys); err != nil || len(got) != 0 {
+		t.Fatalf("after Clear: %d entries, %v", len(got), err)
+	}
+}
+
+func TestALostVersionKeyInvalidatesAndNeverResurrects(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "lost:"})
+		c, err := valcache.New(p, valcache.Options[string, string]{Namespace: "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := c.SetWith(ctx, "k", "old", valcache.SetOptions{Tags: []string{"t"}}); err != nil {
+			t.Fatal(err)
+		}
+		cl := p.Client()
+		if err := cl.Do(ctx, cl.B().Del().Key("lost:{n:t}:tag").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := c.GetIfPresent(ctx, "k"); err != nil || found {
+			t.Fatalf("entry served after its tag key was lost: found=%v err=%v", found, err)
+		}
+		// A new entry with the tag recreates the key with a new version; the
+		// old entry must not come back with it.
+		if err := c.SetWith(ctx, "k2", "new", valcache.SetOptions{Tags: []string{"t"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := c.GetIfPresent(ctx, "k"); found {
+			t.Fatal("the old entry came back when its tag key was created again")
+		}
+		if v, found, err := c.GetIfPresent(ctx, "k2"); err != nil || !found || v != "new" {
+			t.Fatalf("new entry: %q %v %v", v, found, err)
+		}
+		if err := cl.Do(ctx, cl.B().Del().Key("lost:{n}:ns").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := c.GetIfPresent(ctx, "k2"); found {
+			t.Fatal("entry served after the namespace's version key was lost")
+		}
+	})
+}
