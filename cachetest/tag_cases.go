@@ -137,6 +137,65 @@ var tagCases = []testCase{
 		wantGet(t, writer, "after", "v")
 		wantGet(t, other, "after", "v")
 	}},
+	{"PurgeDeletesOnlyEntriesThatCanNoLongerBeServed", func(t *testing.T, p driver.Provider, _ Harness) {
+		if _, ok := p.(driver.Scanner); !ok {
+			t.Skip("provider cannot scan; Purge reports ErrNotSupported")
+		}
+		c := newCache(t, p, valcache.Options[int, string]{})
+		ctx := ctxFor(t)
+		groups := map[string][]string{"old": {"old"}, "keep": {"keep"}, "plain": nil}
+		next := 0
+		ids := map[string][]int{}
+		for name, tags := range groups {
+			values := map[int]string{}
+			for range 120 {
+				values[next] = name
+				ids[name] = append(ids[name], next)
+				next++
+			}
+			if err := c.SetManyWith(ctx, values, valcache.SetOptions{Tags: tags}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.InvalidateTags(ctx, "old"); err != nil {
+			t.Fatal(err)
+		}
+		purge := func() int {
+			total, cursor := 0, ""
+			for range 10_000 {
+				var n int
+				var err error
+				cursor, n, err = c.Purge(ctx, cursor, 50)
+				if err != nil {
+					t.Fatalf("Purge: %v", err)
+				}
+				total += n
+				if cursor == "" {
+					return total
+				}
+			}
+			t.Fatal("Purge never finished its walk")
+			return 0
+		}
+		if n := purge(); n != 120 {
+			t.Fatalf("Purge deleted %d entries, want the 120 invalidated ones", n)
+		}
+		for _, id := range ids["old"] {
+			wantMiss(t, p, driver.Key{Namespace: c.Namespace(), ID: fmt.Sprint(id)})
+		}
+		for _, id := range append(ids["keep"], ids["plain"]...) {
+			_, found, err := c.GetIfPresent(ctx, id)
+			if err != nil || !found {
+				t.Fatalf("entry %d was purged though it is still valid (err %v)", id, err)
+			}
+		}
+		if err := c.Clear(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := purge(); n != 240 {
+			t.Fatalf("Purge after Clear deleted %d entries, want 240", n)
+		}
+	}},
 	{"UntaggedEntriesPayNoTagLookups", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		ctx := ctxFor(t)

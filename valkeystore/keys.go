@@ -95,3 +95,27 @@ func (l layout) versionKey(k driver.VersionKey) string {
 	b.WriteString("}:tag")
 	return b.String()
 }
+
+// parseEntryKey reverses entryKey. Names that are not entry keys (version
+// keys, other applications' keys) report false.
+func (l layout) parseEntryKey(name string) (driver.Key, bool) {
+	rest, ok := strings.CutPrefix(name, l.prefix+"{")
+	if !ok || !strings.HasSuffix(rest, "}") {
+		return driver.Key{}, false
+	}
+	ns, id, ok := strings.Cut(rest[:len(rest)-1], ":")
+	if !ok || strings.ContainsAny(rest[:len(rest)-1], "{}") {
+		return driver.Key{}, false
+	}
+	return driver.Key{Namespace: unescape(ns), ID: unescape(id)}, true
+}
+
+// unescape reverses escapeTo; the input came from escapeTo, so every '%' is
+// followed by one of the three codes.
+func unescape(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	r := strings.NewReplacer("%25", "%", "%7B", "{", "%7D", "}", "%3A", ":")
+	return r.Replace(s)
+}
