@@ -26,6 +26,11 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 			return zero, false, err
 		}
 		if e, ok := raw.(*entry[V]); ok {
+			// The common in-process hit, checked here so the value is copied
+			// once: no versions, or versions whose cells are all current.
+			if st := e.stamp; c.versioner == nil || (st != nil && st.cells != nil && st.cellsCurrent()) {
+				return e.value, true, nil
+			}
 			return c.checkEntry(ctx, e)
 		}
 		return c.fromStored(ctx, dk, raw)
