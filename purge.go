@@ -75,23 +75,8 @@ func (c *Cache[K, V]) staleAmong(ctx context.Context, keys []driver.Key) ([]driv
 		}
 		return stale, nil
 	}
-	values, err := c.getBytes(ctx, keys)
+	found, valid, err := c.readChecked(ctx, keys, false)
 	if _, partial := asBatchError(err); err != nil && !partial {
-		return nil, err
-	}
-	found := make([]decoded[V], 0, len(values))
-	for i, b := range values {
-		if b == nil {
-			continue
-		}
-		env, err := parseEnvelope(b)
-		if err != nil {
-			continue // unreadable entries are left to expire, and counted when read
-		}
-		found = append(found, decoded[V]{i: i, env: env})
-	}
-	valid, err := c.validMany(ctx, found)
-	if err != nil {
 		return nil, err
 	}
 	for j, d := range found {

@@ -96,22 +96,9 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 		}
 		return out, batchErr(failed)
 	}
-	values, err := c.getBytes(ctx, dks)
+	found, valid, err := c.readChecked(ctx, dks, true)
 	if _, partial := asBatchError(err); err != nil && !partial {
 		return nil, err
-	}
-	found := make([]decoded[V], 0, len(values))
-	for i, b := range values {
-		if b == nil {
-			continue
-		}
-		if v, env, ok := c.decode(dks[i], b, true); ok {
-			found = append(found, decoded[V]{i: i, v: v, env: env})
-		}
-	}
-	valid, verr := c.validMany(ctx, found)
-	if verr != nil {
-		return nil, verr
 	}
 	for j, d := range found {
 		if valid[j] {
@@ -119,6 +106,40 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 		}
 	}
 	return out, keyBatchError(keys, err)
+}
+
+// readChecked reads dks through the byte path and returns the entries found
+// (decoded when withValues, else only their envelopes parsed) and whether
+// each is still valid. A *driver.BatchError comes back with the results of
+// the keys that could be read; any other error with none.
+func (c *Cache[K, V]) readChecked(ctx context.Context, dks []driver.Key, withValues bool) ([]decoded[V], []bool, error) {
+	values, err := c.getBytes(ctx, dks)
+	if _, partial := asBatchError(err); err != nil && !partial {
+		return nil, nil, err
+	}
+	found := make([]decoded[V], 0, len(values))
+	for i, b := range values {
+		if b == nil {
+			continue
+		}
+		d := decoded[V]{i: i}
+		ok := true
+		if withValues {
+			d.v, d.env, ok = c.decode(dks[i], b, true)
+		} else {
+			var perr error
+			d.env, perr = parseEnvelope(b)
+			ok = perr == nil // unreadable entries are left to expire, and counted when read
+		}
+		if ok {
+			found = append(found, d)
+		}
+	}
+	valid, verr := c.validMany(ctx, found)
+	if verr != nil {
+		return nil, nil, verr
+	}
+	return found, valid, err
 }
 
 type decoded[V any] struct {
