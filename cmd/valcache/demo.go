@@ -153,6 +153,23 @@ func demo(ctx context.Context, p driver.Provider, where string, out, stderr io.W
 	}
 	fmt.Fprintf(out, "  SetWithTTL(999, 150ms): present at once=%v, present after 200ms=%v\n", before, after)
 
+	step("Tags: one write invalidates every entry that carries the tag")
+	for id, supplier := range map[int]string{201: "supplier:3", 202: "supplier:3", 203: "supplier:9"} {
+		p := Product{ID: id, Name: fmt.Sprintf("Part %d", id)}
+		if err := products.SetWith(ctx, id, p, valcache.SetOptions{Tags: []string{supplier}}); err != nil {
+			return err
+		}
+	}
+	if err := products.InvalidateTags(ctx, "supplier:3"); err != nil {
+		return err
+	}
+	tagged, err := products.GetMany(ctx, []int{201, 202, 203})
+	if err != nil {
+		return err
+	}
+	_, kept := tagged[203]
+	fmt.Fprintf(out, "  3 parts tagged by supplier; InvalidateTags(\"supplier:3\") -> %d left (203 of supplier:9 kept=%v)\n", len(tagged), kept)
+
 	step("Delete and clear")
 	if err := products.Delete(ctx, 1); err != nil {
 		return err

@@ -32,6 +32,7 @@ func checkDemoOutput(t *testing.T, out string) {
 		"3 hits (1000 is absent)",
 		"present at once=true, present after 200ms=false",
 		"Delete(1) -> present=false",
+		`InvalidateTags("supplier:3") -> 1 left (203 of supplier:9 kept=true)`,
 		"Clear(demo:products) -> 0 products left; demo:views[\"1\"] still 12 (present=true)",
 		"done:",
 	} {
