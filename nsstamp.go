@@ -16,7 +16,6 @@ type nsStamp struct {
 
 type rememberedStamp struct {
 	stamp *Stamp
-	until time.Time // the version key is kept alive at least until then
 }
 
 // keepFactor: a remembered namespace version key is kept alive for this many
@@ -27,9 +26,8 @@ const keepFactor = 2
 // one while its version key outlives the entry and, where the provider keeps
 // cells, while its version is current; a fresh one otherwise.
 func (c *Cache[K, V]) namespaceStamp(ctx context.Context, ttl time.Duration) (*Stamp, error) {
-	now := time.Now()
-	if r := c.nsStamp.current.Load(); r != nil && r.covers(now, ttl) {
-		if r.stamp.cells == nil || r.stamp.cells[0].Load() == r.stamp.versions[0] {
+	if r := c.nsStamp.current.Load(); r != nil && r.stamp.covers(time.Now(), ttl) {
+		if r.stamp.cells == nil || r.stamp.cellsCurrent() {
 			return r.stamp, nil
 		}
 	}
@@ -38,28 +36,24 @@ func (c *Cache[K, V]) namespaceStamp(ctx context.Context, ttl time.Duration) (*S
 
 func (c *Cache[K, V]) refreshNamespaceStamp(ctx context.Context, ttl time.Duration) (*Stamp, error) {
 	keep := ttl
-	if ttl != NoExpiry {
-		keep = min(keepFactor*ttl, time.Duration(1<<62))
+	const longest = time.Duration(1 << 62)
+	switch {
+	case ttl == NoExpiry:
+	case ttl > longest/keepFactor:
+		keep = longest
+	default:
+		keep = keepFactor * ttl
 	}
-	now := time.Now()
 	st, err := c.stamp(ctx, nil, keep)
 	if err != nil {
 		return nil, err
 	}
-	r := &rememberedStamp{stamp: st}
-	if keep != NoExpiry {
-		r.until = now.Add(keep)
-	}
-	c.nsStamp.current.Store(r)
+	c.nsStamp.current.Store(&rememberedStamp{stamp: st})
 	return st, nil
 }
 
-func (r *rememberedStamp) covers(now time.Time, ttl time.Duration) bool {
-	if r.until.IsZero() {
-		return true // kept for ever
-	}
-	return ttl != NoExpiry && !now.Add(ttl).After(r.until)
-}
+// forgetAll drops the remembered stamp, after this cache bumped the version.
+func (n *nsStamp) forgetAll() { n.current.Store(nil) }
 
 // forget drops the remembered stamp when it proved out of date.
 func (n *nsStamp) forget(r *Stamp) {

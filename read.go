@@ -221,6 +221,11 @@ func (c *Cache[K, V]) validStamps(ctx context.Context, env envelope, nsVersion [
 	if !env.stamped || len(env.stamps) == 0 || env.stamps[0].tag != namespaceTag {
 		return false, nil
 	}
+	for _, s := range env.stamps {
+		if s.version == 0 { // what a missing version reads as: never current
+			return false, nil
+		}
+	}
 	rest := env.stamps
 	if len(nsVersion) == 1 {
 		if nsVersion[0] != env.stamps[0].version {
@@ -235,7 +240,9 @@ func (c *Cache[K, V]) validStamps(ctx context.Context, env envelope, nsVersion [
 	for i, s := range rest {
 		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag}
 	}
-	c.stats.tagLookups.Add(1)
+	if len(env.stamps) > 1 {
+		c.stats.tagLookups.Add(1)
+	}
 	now, err := c.versioner.Versions(ctx, keys)
 	if err != nil {
 		return false, err
@@ -281,7 +288,7 @@ func (c *Cache[K, V]) validMany(ctx context.Context, found []decoded[V]) ([]bool
 	for j, d := range found {
 		ok := d.env.stamped && len(d.env.stamps) > 0 && d.env.stamps[0].tag == namespaceTag
 		for _, s := range d.env.stamps {
-			ok = ok && now[index[s.tag]] == s.version
+			ok = ok && s.version != 0 && now[index[s.tag]] == s.version
 		}
 		valid[j] = ok
 	}

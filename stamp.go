@@ -27,10 +27,13 @@ const namespaceTag = ""
 // a stamp takes one at write time, which is right only when the value was
 // produced after every invalidation that concerns it.
 type Stamp struct {
-	tags     []string // tags[0] is the namespace's
-	versions []driver.Version
-	cells    []*driver.VersionCell // nil unless the provider keeps cells
-	ttl      time.Duration         // how long the version keys were kept alive for
+	namespace string
+	provider  driver.Provider
+	tags      []string // tags[0] is the namespace's
+	versions  []driver.Version
+	cells     []*driver.VersionCell // nil unless the provider keeps cells
+	// until is when the version keys may expire; zero means never.
+	until time.Time
 }
 
 // Tags returns the stamp's tags, without the namespace's own.
@@ -60,7 +63,10 @@ func (c *Cache[K, V]) stamp(ctx context.Context, tags []string, ttl time.Duratio
 		return nil, err
 	}
 	keys := c.versionKeys(all)
-	st := &Stamp{tags: all, ttl: ttl}
+	st := &Stamp{namespace: c.ns, provider: c.provider, tags: all}
+	if ttl != NoExpiry {
+		st.until = time.Now().Add(ttl)
+	}
 	if c.cells != nil {
 		st.cells, st.versions, err = c.cells.EnsureCells(ctx, keys, ttl)
 	} else {
@@ -116,14 +122,24 @@ func (c *Cache[K, V]) InvalidateTags(ctx context.Context, tags ...string) error 
 }
 
 // cellsCurrent reports whether every cell still holds the stamped version.
+// Zero is never current: it is what a lost version key's cell holds.
 func (s *Stamp) cellsCurrent() bool {
 	versions := s.versions[:len(s.cells)]
 	for i, cell := range s.cells {
-		if cell.Load() != versions[i] {
+		if v := cell.Load(); v == 0 || v != versions[i] {
 			return false
 		}
 	}
 	return true
+}
+
+// covers reports whether the stamp's version keys outlive an entry written
+// now for ttl.
+func (s *Stamp) covers(now time.Time, ttl time.Duration) bool {
+	if s.until.IsZero() {
+		return true
+	}
+	return ttl != NoExpiry && !now.Add(ttl).After(s.until)
 }
 
 // current reports whether every version of st is still the current one.
@@ -139,5 +155,5 @@ func (c *Cache[K, V]) current(ctx context.Context, st *Stamp) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return slices.Equal(now, st.versions), nil
+	return !slices.Contains(st.versions, 0) && slices.Equal(now, st.versions), nil
 }

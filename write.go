@@ -108,7 +108,10 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 	if len(o.Stamp.tags) == 0 {
 		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp is not a stamp from Cache.Stamp")
 	}
-	if ttlCovers(o.Stamp.ttl, ttl) {
+	if o.Stamp.namespace != c.ns || o.Stamp.provider != c.provider {
+		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken by a cache of namespace %q or of another provider; take it from this cache", o.Stamp.namespace)
+	}
+	if o.Stamp.covers(time.Now(), ttl) {
 		return o.Stamp, true, nil
 	}
 	// The version keys must outlive this entry: extend them, and see
@@ -121,12 +124,6 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 		return nil, false, nil
 	}
 	return fresh, true, nil
-}
-
-// ttlCovers reports whether version keys kept alive for have outlive an
-// entry living want.
-func ttlCovers(have, want time.Duration) bool {
-	return have == NoExpiry || (want != NoExpiry && want <= have)
 }
 
 // SetMany stores every entry of values with the cache's default TTL.
@@ -145,12 +142,26 @@ func (c *Cache[K, V]) SetManyWithTTL(ctx context.Context, values map[K]V, ttl ti
 // stamp, so one set of tags, serves the whole batch. Entries that failed are
 // named by a *KeyedBatchError[K]; the others are written.
 func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOptions) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if len(values) == 0 {
+		return nil
+	}
 	ttl := o.TTL
 	longest, err := c.ttl.resolveLongest(ttl)
 	if err != nil {
 		return err
 	}
-	st, write, err := c.stampForWrite(ctx, o, longest)
+	var st *Stamp
+	write := true
+	if c.versioner != nil && c.cells == nil && o.Stamp == nil && len(o.Tags) == 0 {
+		// A remembered namespace version may be out of date here, and a batch
+		// has no per-write read-back to notice: stamp it afresh.
+		st, err = c.refreshNamespaceStamp(ctx, longest)
+	} else {
+		st, write, err = c.stampForWrite(ctx, o, longest)
+	}
 	if err != nil || !write {
 		return err
 	}
@@ -245,6 +256,7 @@ func (c *Cache[K, V]) Clear(ctx context.Context) error {
 		return ErrClosed
 	}
 	if c.versioner != nil {
+		c.nsStamp.forgetAll()
 		return c.versioner.BumpVersions(ctx, c.nsKey)
 	}
 	return c.provider.Clear(ctx, c.ns)

@@ -64,32 +64,39 @@ func (p *Provider) EnsureCells(ctx context.Context, keys []driver.VersionKey, tt
 	cells := make([]*driver.VersionCell, len(keys))
 	versions := make([]driver.Version, len(keys))
 	for i, k := range keys {
-		cell := p.ensureCell(k, until)
-		cells[i], versions[i] = cell, cell.Load()
+		cells[i], versions[i] = p.ensureCell(k, until)
 	}
 	return cells, versions, nil
 }
 
-// ensureCell returns k's live cell, creating it or extending its life to
-// until. An entry usually finds it alive and long-lived, without a lock.
-func (p *Provider) ensureCell(k driver.VersionKey, until int64) *driver.VersionCell {
-	if it, ok := p.versions.GetIfPresent(k); ok && it.expiresAt >= until && it.cell.Load() != 0 {
-		return it.cell
+// ensureCell returns k's live cell and the version it holds, creating it or
+// extending its life to until. The version is read once, and inside otter's
+// lock when the key is touched: reading it again later could see the zero a
+// removal stores, and a stamp of zero would match the dead cell for ever.
+// An entry usually finds the key alive and long-lived, without a lock.
+func (p *Provider) ensureCell(k driver.VersionKey, until int64) (*driver.VersionCell, driver.Version) {
+	if it, ok := p.versions.GetIfPresent(k); ok && it.expiresAt >= until {
+		if v := it.cell.Load(); v != 0 {
+			return it.cell, v
+		}
 	}
 	var cell *driver.VersionCell
+	var version driver.Version
 	p.versions.Compute(k, func(old *versionItem, found bool) (*versionItem, otter.ComputeOp) {
-		if found && old.cell.Load() != 0 {
-			cell = old.cell
-			if old.expiresAt >= until {
-				return old, otter.CancelOp
+		if found {
+			if v := old.cell.Load(); v != 0 {
+				cell, version = old.cell, v
+				if old.expiresAt >= until {
+					return old, otter.CancelOp
+				}
+				return &versionItem{cell: old.cell, expiresAt: until}, otter.WriteOp
 			}
-			return &versionItem{cell: old.cell, expiresAt: until}, otter.WriteOp
 		}
-		cell = new(driver.VersionCell)
-		cell.Store(randomVersion())
+		cell, version = new(driver.VersionCell), randomVersion()
+		cell.Store(version)
 		return &versionItem{cell: cell, expiresAt: until}, otter.WriteOp
 	})
-	return cell
+	return cell, version
 }
 
 // EnsureVersions implements driver.Versioner.
