@@ -58,8 +58,10 @@ type Config struct {
 	DefaultTTL time.Duration
 
 	// Deadlines applied to calls whose context has none, or a later one:
-	// single-key reads and writes; atomic (scripted) steps; bulk calls;
-	// clearing a namespace and flushing. Zero means the default.
+	// single-key reads and writes (an entry with its namespace version
+	// included); the version steps tags and Clear are built on (reading,
+	// creating and bumping versions); bulk calls; clearing a namespace by
+	// scanning and flushing. Zero means the default.
 	OperationTimeout time.Duration
 	AtomicTimeout    time.Duration
 	BulkTimeout      time.Duration
@@ -68,8 +70,10 @@ type Config struct {
 	// DialTimeout bounds connecting, including at New. Zero means the default.
 	DialTimeout time.Duration
 
-	// ReplicaReads sends reads of a cluster to replicas, spreading load at the
-	// price of reading a value a replica has not yet received. Give primaries
+	// ReplicaReads sends reads of a cluster's entries to replicas, spreading
+	// load at the price of reading a value a replica has not yet received.
+	// Versions are still read from primaries, so an invalidation or Clear
+	// that has returned is never missed. Give primaries
 	// (or a single node) as Addrs: valkey-go reuses its connection to a seed
 	// address for that node's later role, without READONLY, so reads sent to a
 	// replica that was a seed are redirected to its primary.

@@ -8,7 +8,8 @@
 //
 //	<prefix>{<esc(N)>:<esc(K)>}
 //
-// where esc replaces '%', '{', '}' and ':' by %25, %7B, %7D and %3A. The
+// where esc replaces '%', '{' and '}' by %25, %7B and %7D, and, in the
+// namespace only, ':' by %3A. The
 // braces are a hash tag chosen by the provider, never by user data: since
 // neither escaped part can contain '}', the whole "N:K" is the tag, so entries
 // spread over every slot, and any key the provider keeps beside an entry can

@@ -119,3 +119,8 @@ func unescape(s string) string {
 	r := strings.NewReplacer("%25", "%", "%7B", "{", "%7D", "}", "%3A", ":")
 	return r.Replace(s)
 }
+
+// isVersionKey reports whether name has the shape of a version key.
+func isVersionKey(name string) bool {
+	return strings.HasSuffix(name, "}:ns") || strings.HasSuffix(name, "}:tag")
+}

@@ -65,9 +65,14 @@ func (p *Provider) setCommand(key driver.Key, value []byte, ttl time.Duration) (
 }
 
 // millis rounds up, so that a TTL under a millisecond still expires rather
-// than becoming an invalid zero.
+// than becoming an invalid zero (and without adding first, which would
+// overflow the longest TTLs).
 func millis(ttl time.Duration) int64 {
-	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(ttl / time.Millisecond)
+	if ttl%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
 }
 
 // Delete implements driver.Provider with UNLINK, which frees large values

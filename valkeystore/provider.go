@@ -59,7 +59,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
 	if cfg.ReplicaReads {
-		opt.SendToReplicas = func(cmd valkey.Completed) bool { return cmd.IsReadOnly() }
+		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
 		// that has replicated nothing as "loading") are left out of read
 		// routing until the topology is read again, so read it periodically.
@@ -109,6 +109,9 @@ func (p *Provider) DefaultTTL() time.Duration { return p.cfg.DefaultTTL }
 
 // Ping implements driver.Pinger: every known node must answer.
 func (p *Provider) Ping(ctx context.Context) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
 	ctx, cancel := p.deadline(ctx, p.cfg.OperationTimeout)
 	defer cancel()
 	for addr, node := range p.client.Nodes() {
@@ -120,7 +123,9 @@ func (p *Provider) Ping(ctx context.Context) error {
 }
 
 // Close closes every connection and stops the provider's goroutine. It is
-// safe to call more than once.
+// safe to call more than once. On a cluster, valkey-go closes connections it
+// replaced during a topology refresh five seconds after the refresh, in a
+// goroutine of its own that Close cannot stop; it ends by itself.
 func (p *Provider) Close() error {
 	if !p.closed.Swap(true) {
 		p.client.Close()
@@ -153,4 +158,15 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrClosed, err)
 	}
 	return fmt.Errorf("valkeystore: %s: %w", op, err)
+}
+
+// readFromReplica routes reads of entries to replicas, and everything else,
+// version keys included, to primaries: a replica that has not yet received
+// an invalidation would let a stale entry pass its check.
+func readFromReplica(cmd valkey.Completed) bool {
+	if !cmd.IsReadOnly() {
+		return false
+	}
+	args := cmd.Commands()
+	return len(args) < 2 || !isVersionKey(args[1])
 }

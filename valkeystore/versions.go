@@ -49,7 +49,7 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 	if err := p.gate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := p.opDeadline.bound(ctx)
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
 	cmds := make(valkey.Commands, len(keys))
 	for i, k := range keys {
@@ -80,7 +80,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	if !driver.ValidTTL(ttl) {
 		return nil, fmt.Errorf("%w: %v", driver.ErrInvalidTTL, ttl)
 	}
-	ctx, cancel := p.opDeadline.bound(ctx)
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
 	fresh := make([]driver.Version, len(keys))
 	cmds := make(valkey.Commands, 0, 2*len(keys))
@@ -118,7 +118,7 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 	if err := p.gate(); err != nil {
 		return err
 	}
-	ctx, cancel := p.opDeadline.bound(ctx)
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
 	cmds := make(valkey.Commands, len(keys))
 	for i, k := range keys {
