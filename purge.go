@@ -28,13 +28,19 @@ func (c *Cache[K, V]) Purge(ctx context.Context, cursor string, budget int) (nex
 		return cursor, 0, nil
 	}
 	keys, next, err := sc.ScanNamespace(ctx, c.ns, cursor, budget)
-	if err != nil || len(keys) == 0 {
-		return next, 0, err
+	if err != nil {
+		return cursor, 0, err
+	}
+	if len(keys) == 0 {
+		return next, 0, nil
 	}
 	keys = uniqueKeys(keys) // a scan may list a key twice
 	stale, err := c.staleAmong(ctx, keys)
-	if err != nil || len(stale) == 0 {
-		return next, 0, err
+	if err != nil {
+		return cursor, 0, err
+	}
+	if len(stale) == 0 {
+		return next, 0, nil
 	}
 	if c.batchDel != nil {
 		err = c.batchDel.DeleteMany(ctx, stale)

@@ -3,6 +3,7 @@ package cachetest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"testing"
@@ -175,6 +176,18 @@ var cacheCases = []testCase{
 		untilMiss(t, p, driver.Key{Namespace: c.Namespace(), ID: "k"}, time.Second)
 		if err := c.SetWithTTL(ctxFor(t), "k", "v", -5*time.Second); !errors.Is(err, valcache.ErrInvalidTTL) {
 			t.Fatalf("SetWithTTL(-5s): got %v, want ErrInvalidTTL", err)
+		}
+	}},
+	{"VeryLongTTLIsAccepted", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{})
+		for _, ttl := range []time.Duration{time.Duration(math.MaxInt64), 200 * 365 * 24 * time.Hour} {
+			if err := c.SetWithTTL(ctxFor(t), "k", "v", ttl); err != nil {
+				t.Fatalf("SetWithTTL(%v): %v", ttl, err)
+			}
+			wantGet(t, c, "k", "v")
+		}
+		if err := c.Delete(ctxFor(t), "k"); err != nil {
+			t.Fatal(err)
 		}
 	}},
 	{"JitteredTTLNeverExceedsRequest", func(t *testing.T, p driver.Provider, _ Harness) {

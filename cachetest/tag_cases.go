@@ -196,6 +196,50 @@ var tagCases = []testCase{
 			t.Fatalf("Purge after Clear deleted %d entries, want 240", n)
 		}
 	}},
+	{"BulkWritesAfterAClearAreServed", func(t *testing.T, p driver.Provider, _ Harness) {
+		ns := namespace(t)
+		c := newCache(t, p, valcache.Options[int, int]{Namespace: ns})
+		other := newCache(t, p, valcache.Options[int, int]{Namespace: ns})
+		ctx := ctxFor(t)
+		batch := func(from int) map[int]int {
+			m := map[int]int{}
+			for i := from; i < from+50; i++ {
+				m[i] = i
+			}
+			return m
+		}
+		for round, clear := range []*valcache.Cache[int, int]{c, other} {
+			if err := c.Set(ctx, -1, -1); err != nil { // remembers the namespace's version
+				t.Fatal(err)
+			}
+			if err := clear.Clear(ctx); err != nil {
+				t.Fatal(err)
+			}
+			values := batch(round * 100)
+			if err := c.SetMany(ctx, values); err != nil {
+				t.Fatal(err)
+			}
+			keys := make([]int, 0, len(values))
+			for k := range values {
+				keys = append(keys, k)
+			}
+			if got, err := c.GetMany(ctx, keys); err != nil || len(got) != len(values) {
+				t.Fatalf("round %d: %d of %d entries written after a Clear are served (%v)", round, len(got), len(values), err)
+			}
+		}
+	}},
+	{"StampFromAnotherNamespaceIsRefused", func(t *testing.T, p driver.Provider, _ Harness) {
+		users := newCache(t, p, valcache.Options[string, string]{})
+		orders := newCache(t, p, valcache.Options[string, string]{})
+		st, err := users.Stamp(ctxFor(t), "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := orders.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{Stamp: st}); err == nil {
+			t.Fatal("a stamp of another namespace was accepted")
+		}
+		wantNoGet(t, orders, "k")
+	}},
 	{"UntaggedEntriesPayNoTagLookups", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		ctx := ctxFor(t)
