@@ -78,6 +78,9 @@ func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, err
 // keys, the map still holds the others and the error is a
 // *KeyedBatchError[K] naming them.
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
 	dks, err := c.driverKeys(keys)
 	if err != nil {
 		return nil, err

@@ -287,6 +287,12 @@ var cacheCases = []testCase{
 		if err := c.Clear(ctxFor(t)); !errors.Is(err, valcache.ErrClosed) {
 			t.Fatalf("Clear after Close: %v, want ErrClosed", err)
 		}
+		if _, err := c.GetMany(ctxFor(t), nil); !errors.Is(err, valcache.ErrClosed) {
+			t.Fatalf("GetMany after Close: %v, want ErrClosed", err)
+		}
+		if err := c.SetMany(ctxFor(t), map[string]string{"k": "v"}); !errors.Is(err, valcache.ErrClosed) {
+			t.Fatalf("SetMany after Close: %v, want ErrClosed", err)
+		}
 		other := newCache(t, p, valcache.Options[string, string]{})
 		if err := other.Set(ctxFor(t), "k", "v"); err != nil {
 			t.Fatalf("closing one cache broke another on the same provider: %v", err)
