@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"reflect"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/flight"
 )
 
 // Cache is a typed view of one namespace of a provider. It is safe for
@@ -40,6 +42,9 @@ type Cache[K comparable, V any] struct {
 	closed     atomic.Bool
 	stats      counters
 	bufs       bufferPool
+	// flights runs one load per key at a time; loadTimeout bounds each.
+	flights     *flight.Group[K, V]
+	loadTimeout time.Duration
 }
 
 // entry is what a ValueStore holds for a cache: the typed value as it is, so a
@@ -69,6 +74,11 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		ttl:      ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
 		weigh:    opts.Weigher,
 		log:      opts.Logger,
+		flights:  flight.New[K, V](),
+	}
+	c.loadTimeout = opts.LoadTimeout
+	if c.loadTimeout == 0 {
+		c.loadTimeout = DefaultLoadTimeout
 	}
 	c.stringKeys = opts.KeyCodec == nil && reflect.TypeFor[K]().Kind() == reflect.String
 	if c.ns == "" {
@@ -106,10 +116,12 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 // Namespace returns the namespace this cache reads and writes.
 func (c *Cache[K, V]) Namespace() string { return c.ns }
 
-// Close makes further calls on this cache fail with ErrClosed. It leaves the
-// provider and the stored entries alone.
+// Close makes further calls on this cache fail with ErrClosed, cancels the
+// loads it is running and waits for them. It leaves the provider and the
+// stored entries alone.
 func (c *Cache[K, V]) Close() error {
 	c.closed.Store(true)
+	c.flights.Close()
 	return nil
 }
 

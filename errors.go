@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/flight"
 )
 
 // Errors callers can test with errors.Is. The provider-facing ones are the
@@ -20,6 +21,10 @@ var (
 	// ErrNilProvider is returned by New when given no provider.
 	ErrNilProvider = errors.New("valcache: nil provider")
 )
+
+// PanicError is what every caller waiting on a load gets when the loader
+// panicked: the panic's value and the loader's stack.
+type PanicError = flight.PanicError
 
 // BatchError is the driver's report of the items of a bulk call that failed.
 type BatchError = driver.BatchError

@@ -41,6 +41,10 @@ type Options[K comparable, V any] struct {
 	// otherwise.
 	Weigher func(K, V) uint32
 
+	// LoadTimeout bounds each load run by Get: the loader's context ends
+	// after it. Zero means DefaultLoadTimeout.
+	LoadTimeout time.Duration
+
 	// Logger receives reports of entries that could not be decoded and other
 	// events worth an operator's attention. Nil means slog.Default().
 	Logger *slog.Logger
@@ -49,6 +53,9 @@ type Options[K comparable, V any] struct {
 func (o Options[K, V]) validate() error {
 	if o.TTL < 0 && o.TTL != NoExpiry {
 		return fmt.Errorf("%w: TTL %v: must be positive, zero (default) or NoExpiry", ErrInvalidOptions, o.TTL)
+	}
+	if o.LoadTimeout < 0 {
+		return fmt.Errorf("%w: LoadTimeout %v is negative", ErrInvalidOptions, o.LoadTimeout)
 	}
 	if o.Jitter < 0 || o.Jitter >= 1 || o.Jitter != o.Jitter {
 		return fmt.Errorf("%w: Jitter %v: must be in [0, 1)", ErrInvalidOptions, o.Jitter)

@@ -31,7 +31,10 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range cacheCases {
 		t.Run("Cache/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
 	}
-	for _, c := range tagCases {
+	for _, c := range loadCases {
+		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
+	}
+	for _, c := range append(tagCases, loadTagCases...) {
 		t.Run("Tags/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
 			if _, ok := p.(driver.Versioner); !ok {
@@ -52,7 +55,10 @@ func Names() []string {
 	for _, c := range cacheCases {
 		out = append(out, "Cache/"+c.name)
 	}
-	for _, c := range tagCases {
+	for _, c := range loadCases {
+		out = append(out, "Load/"+c.name)
+	}
+	for _, c := range append(tagCases, loadTagCases...) {
 		out = append(out, "Tags/"+c.name)
 	}
 	return out

@@ -1,0 +1,95 @@
+// Package flight runs at most one load per key at a time, shared by every
+// caller that asks for the key meanwhile, in the manner of singleflight but
+// safe for contexts: the load runs detached from any one caller, under its
+// own deadline, so a caller that gives up (its context ends) leaves alone,
+// and neither fails nor cancels the others.
+package flight
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// PanicError is the error every waiter gets when the load panicked.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("flight: load panicked: %v", e.Value) }
+
+// Group deduplicates loads by key. Its zero value is not usable; use New.
+type Group[K comparable, V any] struct {
+	mu     sync.Mutex
+	calls  map[K]*call[V]
+	root   context.Context // cancelled by Close
+	stop   context.CancelFunc
+	active sync.WaitGroup
+}
+
+type call[V any] struct {
+	done chan struct{}
+	val  V
+	err  error
+}
+
+// New returns a group whose loads are cancelled and waited for by Close.
+func New[K comparable, V any]() *Group[K, V] {
+	root, stop := context.WithCancel(context.Background())
+	return &Group[K, V]{calls: map[K]*call[V]{}, root: root, stop: stop}
+}
+
+// Do returns the result of load for key, starting it unless a load of key
+// is already running, in which case it waits for that one. The load runs
+// with the first caller's context values but not its cancellation, bounded
+// by timeout and by Close. Each caller waits only as long as its own ctx.
+// shared reports whether the result came from a load another caller started.
+func (g *Group[K, V]) Do(ctx context.Context, key K, timeout time.Duration, load func(context.Context) (V, error)) (v V, shared bool, err error) {
+	g.mu.Lock()
+	c, running := g.calls[key]
+	if !running {
+		if err := g.root.Err(); err != nil {
+			g.mu.Unlock()
+			return v, false, err
+		}
+		c = &call[V]{done: make(chan struct{})}
+		g.calls[key] = c
+		g.active.Add(1)
+		go g.run(ctx, key, c, timeout, load)
+	}
+	g.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.val, running, c.err
+	case <-ctx.Done():
+		return v, running, ctx.Err()
+	}
+}
+
+func (g *Group[K, V]) run(caller context.Context, key K, c *call[V], timeout time.Duration, load func(context.Context) (V, error)) {
+	defer g.active.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(caller), timeout)
+	stopOnClose := context.AfterFunc(g.root, cancel)
+	defer func() {
+		stopOnClose()
+		cancel()
+		if r := recover(); r != nil {
+			c.err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+		g.mu.Lock()
+		delete(g.calls, key)
+		g.mu.Unlock()
+		close(c.done)
+	}()
+	c.val, c.err = load(ctx)
+}
+
+// Close cancels running loads and waits for them to return. Do fails after
+// Close.
+func (g *Group[K, V]) Close() {
+	g.stop()
+	g.active.Wait()
+}
