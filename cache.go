@@ -26,6 +26,7 @@ type Cache[K comparable, V any] struct {
 	batchDel driver.BatchDeleter
 	// versioner enables tags and O(1) Clear; cells, when the provider keeps
 	// them, make checking a stamp on a hit a few atomic loads.
+	locker    driver.LoadLocker // one loader per key across processes, if the provider can
 	versioner driver.Versioner
 	cells     driver.VersionCells
 	nsKey     []driver.VersionKey // the namespace's own version key, ready to pass
@@ -108,6 +109,7 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.batchSet, _ = provider.(driver.BatchSetter)
 	c.batchDel, _ = provider.(driver.BatchDeleter)
 	c.versioner, _ = provider.(driver.Versioner)
+	c.locker, _ = provider.(driver.LoadLocker)
 	c.cells, _ = provider.(driver.VersionCells)
 	c.nsKey = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag}}
 	return c, nil

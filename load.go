@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/valcache/valcache/driver"
 )
 
 // DefaultLoadTimeout bounds a load when Options.LoadTimeout is zero.
@@ -50,18 +52,119 @@ func (c *Cache[K, V]) GetWith(ctx context.Context, key K, load Loader[K, V], o L
 	case found:
 		return v, nil
 	}
-	v, _, err = c.flights.Do(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
+	v, _, err = c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
 		return c.loadAndStore(lctx, key, load, o)
 	})
 	return v, err
 }
 
-// loadAndStore runs once per key at a time: it looks again (a load that
-// just finished may have filled the key), stamps, loads, and writes.
+// leaseMargin is added to the load timeout to make a load's lease: the
+// loader's context ends first, so a live loader never loses its lease.
+const leaseMargin = time.Second
+
+// loadAndStore runs once per key at a time in this process: it looks again
+// (a load that just finished may have filled the key), then loads. Where the
+// provider can elect one loader for the fleet, it loads only if elected and
+// otherwise waits for the elected loader's value.
 func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
 	if v, found, err := c.GetIfPresent(ctx, key); err == nil && found {
 		return v, nil
 	}
+	if c.locker == nil || c.values != nil {
+		return c.loadHere(ctx, key, load, o)
+	}
+	dk, err := c.driverKey(key)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	for {
+		v, valid, present, err := c.getBytesChecked(ctx, dk)
+		if err == nil && valid {
+			return v, nil
+		}
+		// Replace only an entry seen out of date: one that appeared since
+		// this process looked is fresh, and stays.
+		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, present && !valid)
+		switch {
+		case err != nil:
+			c.log.Warn("valcache: cannot coordinate a load with other processes; loading here", slog.String("namespace", c.ns), slog.Any("error", err))
+			return c.loadHere(ctx, key, load, o)
+		case elected:
+			return c.loadElected(ctx, key, dk, token, load, o)
+		}
+		if err := c.locker.WaitLoad(ctx, dk); err != nil {
+			var zero V
+			return zero, err
+		}
+	}
+}
+
+// flightTimeout bounds a whole get-or-load: waiting for another process's
+// load, up to its lease, and then loading here. The loader itself is
+// bounded by loadTimeout.
+func (c *Cache[K, V]) flightTimeout() time.Duration {
+	if c.locker != nil && c.values == nil {
+		return 2*c.loadTimeout + leaseMargin
+	}
+	return c.loadTimeout
+}
+
+// runLoader calls load under loadTimeout.
+func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	defer cancel()
+	return load(ctx, key)
+}
+
+// loadElected loads as the fleet's loader of dk: the value is written only
+// while this load's placeholder is still there, so a write or delete made
+// meanwhile wins; a failed load removes the placeholder at once.
+func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, token string, load Loader[K, V], o LoadOptions) (V, error) {
+	var zero V
+	var st *Stamp
+	if c.versioner != nil {
+		var err error
+		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+			c.releaseLoad(dk, token)
+			return zero, err
+		}
+	}
+	v, err := c.runLoader(ctx, key, load)
+	if err != nil {
+		c.releaseLoad(dk, token)
+		return v, err
+	}
+	ttl, err := c.ttl.resolve(o.TTL)
+	if err != nil {
+		c.releaseLoad(dk, token)
+		return v, err
+	}
+	buf := c.bufs.get()
+	defer c.bufs.put(buf)
+	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, v, st); err != nil {
+		c.releaseLoad(dk, token)
+		return v, err
+	}
+	if _, err := c.locker.SetLoaded(ctx, dk, token, buf.b, ttl); err != nil {
+		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
+		c.releaseLoad(dk, token)
+	}
+	return v, nil
+}
+
+// releaseLoad gives up a load's placeholder, on a context of its own: the
+// load's may be the one that ended.
+func (c *Cache[K, V]) releaseLoad(dk driver.Key, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.locker.ReleaseLoad(ctx, dk, token); err != nil {
+		c.log.Warn("valcache: cannot release a load; other processes wait for its lease", slog.String("namespace", c.ns), slog.Any("error", err))
+	}
+}
+
+// loadHere loads in this process alone: stamp, load, write.
+func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
 	var st *Stamp
 	if c.versioner != nil {
 		var err error
@@ -69,7 +172,7 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 	}
-	v, err := load(ctx, key)
+	v, err := c.runLoader(ctx, key, load)
 	if err != nil {
 		return v, err
 	}

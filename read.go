@@ -35,19 +35,26 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		}
 		return c.fromStored(ctx, dk, raw)
 	}
+	v, valid, _, err := c.getBytesChecked(ctx, dk)
+	return v, valid, err
+}
+
+// getBytesChecked is GetIfPresent's byte path; present also reports an
+// entry that is there but can no longer be served.
+func (c *Cache[K, V]) getBytesChecked(ctx context.Context, dk driver.Key) (v V, valid, present bool, err error) {
+	var b []byte
+	var versions []driver.Version
 	if c.versioner != nil {
 		// The namespace's version travels with the entry, in one round trip.
-		b, found, versions, err := c.versioner.GetVersioned(ctx, dk, c.nsKey)
-		if err != nil || !found {
-			return zero, false, err
-		}
-		return c.decodeChecked(ctx, dk, b, true, versions)
+		b, present, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
+	} else {
+		b, present, err = c.provider.Get(ctx, dk)
 	}
-	b, found, err := c.provider.Get(ctx, dk)
-	if err != nil || !found {
-		return zero, false, err
+	if err != nil || !present {
+		return v, false, present, err
 	}
-	return c.decodeChecked(ctx, dk, b, true, nil)
+	v, valid, err = c.decodeChecked(ctx, dk, b, true, versions)
+	return v, valid, true, err
 }
 
 // checkEntry returns a typed entry's value if its stamp is still current.

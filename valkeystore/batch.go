@@ -82,7 +82,7 @@ func (p *Provider) GetMany(ctx context.Context, keys []driver.Key) ([][]byte, er
 		for j, i := range groups[g] {
 			b, err := values[j].AsBytes()
 			switch {
-			case valkey.IsValkeyNil(err):
+			case valkey.IsValkeyNil(err), err == nil && isPlaceholder(b):
 			case err != nil:
 				failed[i] = wrap("get many", err)
 			case b == nil:

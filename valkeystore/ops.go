@@ -23,6 +23,9 @@ func (p *Provider) Get(ctx context.Context, key driver.Key) ([]byte, bool, error
 		}
 		return nil, false, wrap("get", err)
 	}
+	if isPlaceholder(b) { // a load is running: no value yet
+		return nil, false, nil
+	}
 	if b == nil {
 		b = []byte{}
 	}

@@ -28,6 +28,10 @@ type Provider struct {
 	closed  atomic.Bool
 	// opDeadline bounds single-key calls; see sharedDeadline.
 	opDeadline *sharedDeadline
+	// waiters are woken by the server's invalidation pushes; tracking says
+	// whether the client asked for them (client-side caching is on).
+	waiters  *waiters
+	tracking bool
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -58,6 +62,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		TLSConfig:   cfg.TLS,
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
+	wait := &waiters{}
+	opt.OnInvalidations = wait.onInvalidations
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
@@ -76,11 +82,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
 	}
 	p := &Provider{
-		client:  client,
-		cluster: client.Mode() == valkey.ClientModeCluster,
-		keys:    layout{prefix: cfg.KeyPrefix},
-		cfg:     cfg,
-		log:     cfg.Logger,
+		client:   client,
+		cluster:  client.Mode() == valkey.ClientModeCluster,
+		keys:     layout{prefix: cfg.KeyPrefix},
+		cfg:      cfg,
+		log:      cfg.Logger,
+		waiters:  wait,
+		tracking: !opt.DisableCache,
 	}
 	if p.cluster && cfg.DB != 0 {
 		client.Close()

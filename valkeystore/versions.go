@@ -147,7 +147,7 @@ func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []dri
 	}
 	resps := p.client.DoMulti(ctx, cmds...)
 	b, err := resps[0].AsBytes()
-	if valkey.IsValkeyNil(err) {
+	if valkey.IsValkeyNil(err) || (err == nil && isPlaceholder(b)) {
 		return nil, false, nil, nil
 	}
 	if err != nil {

@@ -1,0 +1,208 @@
+package valkeystore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valkey-io/valkey-go"
+)
+
+var _ driver.LoadLocker = (*Provider)(nil)
+
+// placeholderPrefix starts every load placeholder. Its first byte, 0xff,
+// can never start an envelope (whose first byte is its format, 1), so
+// readers tell the two apart by one byte.
+const placeholderPrefix = "\xffvalcache-load:"
+
+func isPlaceholder(b []byte) bool { return len(b) > 0 && b[0] == placeholderPrefix[0] }
+
+// pollFallback bounds how long a waiter sleeps without an invalidation, in
+// case a push is lost (reconnect) or tracking is unavailable.
+const pollFallback = 200 * time.Millisecond
+
+// replaceScript sets the placeholder over anything but a live placeholder.
+// One key, so one slot.
+var replaceScript = valkey.NewLuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`)
+
+// setIfOursScript writes the value only while our placeholder is there.
+var setIfOursScript = valkey.NewLuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '-1' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`)
+
+// releaseScript removes our placeholder and nothing else.
+var releaseScript = valkey.NewLuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// AcquireLoad implements driver.LoadLocker: SET NX PX for an absent key,
+// or a one-key script that replaces anything but a live placeholder.
+func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, replace bool) (string, bool, error) {
+	if err := p.gate(); err != nil {
+		return "", false, err
+	}
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
+	defer cancel()
+	token := newToken()
+	name := p.keys.entryKey(key)
+	if !replace {
+		err := p.client.Do(ctx, p.client.B().Set().Key(name).Value(placeholderPrefix+token).Nx().PxMilliseconds(millis(lease)).Build()).Error()
+		if valkey.IsValkeyNil(err) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, wrap("acquire load", err)
+		}
+		return token, true, nil
+	}
+	n, err := replaceScript.Exec(ctx, p.client, []string{name},
+		[]string{placeholderPrefix + token, placeholderPrefix, itoa(millis(lease))}).AsInt64()
+	if err != nil {
+		return "", false, wrap("acquire load", err)
+	}
+	return token, n == 1, nil
+}
+
+// SetLoaded implements driver.LoadLocker.
+func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, value []byte, ttl time.Duration) (bool, error) {
+	if err := p.gate(); err != nil {
+		return false, err
+	}
+	if _, err := p.setCommand(key, value, ttl); err != nil { // validates TTL and size
+		return false, err
+	}
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
+	defer cancel()
+	px := "-1"
+	if ttl != driver.NoExpiry {
+		px = itoa(millis(ttl))
+	}
+	n, err := setIfOursScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)},
+		[]string{placeholderPrefix + token, string(value), px}).AsInt64()
+	if err != nil {
+		return false, wrap("set loaded", err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseLoad implements driver.LoadLocker.
+func (p *Provider) ReleaseLoad(ctx context.Context, key driver.Key, token string) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
+	defer cancel()
+	if err := releaseScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)}, []string{placeholderPrefix + token}).Error(); err != nil {
+		return wrap("release load", err)
+	}
+	return nil
+}
+
+// WaitLoad implements driver.LoadLocker. The key is read with client-side
+// caching, so the server pushes an invalidation when it changes or expires;
+// the push wakes the waiter. Polling every pollFallback covers lost pushes.
+func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
+	name := p.keys.entryKey(key)
+	wake := p.waiters.add(name)
+	defer p.waiters.remove(name, wake)
+	if p.tracking {
+		rctx, cancel := p.opDeadline.bound(ctx)
+		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), pollFallback).AsBytes()
+		cancel()
+		if (err == nil && !isPlaceholder(b)) || valkey.IsValkeyNil(err) {
+			return nil // the load is over already
+		}
+	}
+	timer := time.NewTimer(pollFallback)
+	defer timer.Stop()
+	select {
+	case <-wake:
+	case <-timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// waiters maps key names to the channels of processes' waiters on them. The
+// invalidation callback only signals these channels: it runs on a
+// connection's reader goroutine, where calling the client could deadlock it.
+type waiters struct {
+	mu    sync.Mutex
+	byKey map[string][]chan struct{}
+}
+
+func (w *waiters) add(name string) chan struct{} {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.byKey == nil {
+		w.byKey = map[string][]chan struct{}{}
+	}
+	w.byKey[name] = append(w.byKey[name], ch)
+	w.mu.Unlock()
+	return ch
+}
+
+func (w *waiters) remove(name string, ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	list := w.byKey[name]
+	for i, c := range list {
+		if c == ch {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(w.byKey, name)
+	} else {
+		w.byKey[name] = list
+	}
+}
+
+// onInvalidations wakes the waiters of the keys named, or every waiter when
+// the server flushed or the connection was lost (a nil batch).
+func (w *waiters) onInvalidations(msgs []valkey.ValkeyMessage) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if msgs == nil {
+		for _, list := range w.byKey {
+			signal(list)
+		}
+		return
+	}
+	for _, m := range msgs {
+		if name, err := m.ToString(); err == nil {
+			signal(w.byKey[name])
+		}
+	}
+}
+
+func signal(list []chan struct{}) {
+	for _, ch := range list {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
