@@ -46,6 +46,8 @@ type Cache[K comparable, V any] struct {
 	// flights runs one load per key at a time; loadTimeout bounds each.
 	flights     *flight.Group[K, V]
 	loadTimeout time.Duration
+	// maxComputeRetries bounds a compute's retries after lost races.
+	maxComputeRetries int
 }
 
 // entry is what a ValueStore holds for a cache: the typed value as it is, so a
@@ -80,6 +82,10 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.loadTimeout = opts.LoadTimeout
 	if c.loadTimeout == 0 {
 		c.loadTimeout = DefaultLoadTimeout
+	}
+	c.maxComputeRetries = opts.MaxComputeRetries
+	if c.maxComputeRetries == 0 {
+		c.maxComputeRetries = DefaultMaxComputeRetries
 	}
 	c.stringKeys = opts.KeyCodec == nil && reflect.TypeFor[K]().Kind() == reflect.String
 	if c.ns == "" {

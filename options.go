@@ -45,6 +45,10 @@ type Options[K comparable, V any] struct {
 	// after it. Zero means DefaultLoadTimeout.
 	LoadTimeout time.Duration
 
+	// MaxComputeRetries bounds how often a compute retries after losing a
+	// race to another writer. Zero means DefaultMaxComputeRetries.
+	MaxComputeRetries int
+
 	// Logger receives reports of entries that could not be decoded and other
 	// events worth an operator's attention. Nil means slog.Default().
 	Logger *slog.Logger
@@ -53,6 +57,9 @@ type Options[K comparable, V any] struct {
 func (o Options[K, V]) validate() error {
 	if o.TTL < 0 && o.TTL != NoExpiry {
 		return fmt.Errorf("%w: TTL %v: must be positive, zero (default) or NoExpiry", ErrInvalidOptions, o.TTL)
+	}
+	if o.MaxComputeRetries < 0 {
+		return fmt.Errorf("%w: MaxComputeRetries %d is negative", ErrInvalidOptions, o.MaxComputeRetries)
 	}
 	if o.LoadTimeout < 0 {
 		return fmt.Errorf("%w: LoadTimeout %v is negative", ErrInvalidOptions, o.LoadTimeout)

@@ -166,14 +166,16 @@ var cacheCases = []testCase{
 			t.Fatal(err)
 		}
 		wantGet(t, c, "k", "v")
-		untilMiss(t, p, driver.Key{Namespace: c.Namespace(), ID: "k"}, time.Second)
+		if took := untilGone(t, c, "k", time.Second); took < 100*time.Millisecond {
+			t.Fatalf("an entry with the 200ms default TTL was gone after %v", took)
+		}
 	}},
 	{"PerCallTTLOverridesDefault", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{TTL: time.Hour})
 		if err := c.SetWithTTL(ctxFor(t), "k", "v", 200*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		untilMiss(t, p, driver.Key{Namespace: c.Namespace(), ID: "k"}, time.Second)
+		untilGone(t, c, "k", time.Second)
 		if err := c.SetWithTTL(ctxFor(t), "k", "v", -5*time.Second); !errors.Is(err, valcache.ErrInvalidTTL) {
 			t.Fatalf("SetWithTTL(-5s): got %v, want ErrInvalidTTL", err)
 		}
@@ -198,7 +200,7 @@ var cacheCases = []testCase{
 			}
 		}
 		for i := range 20 {
-			untilMiss(t, p, driver.Key{Namespace: c.Namespace(), ID: fmt.Sprint(i)}, time.Second)
+			untilGone(t, c, i, time.Second)
 		}
 	}},
 	{"BulkGetAndSet", func(t *testing.T, p driver.Provider, _ Harness) {

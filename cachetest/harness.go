@@ -34,7 +34,18 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range loadCases {
 		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
 	}
-	for _, c := range append(tagCases, loadTagCases...) {
+	for _, c := range computeCases {
+		t.Run("Compute/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			_, bytes := p.(driver.Swapper)
+			_, values := p.(driver.ValueSwapper)
+			if !bytes && !values {
+				t.Skip("provider cannot compare and swap; Compute reports ErrNotSupported")
+			}
+			c.run(t, p, h)
+		})
+	}
+	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
 		t.Run("Tags/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
 			if _, ok := p.(driver.Versioner); !ok {
@@ -58,7 +69,10 @@ func Names() []string {
 	for _, c := range loadCases {
 		out = append(out, "Load/"+c.name)
 	}
-	for _, c := range append(tagCases, loadTagCases...) {
+	for _, c := range computeCases {
+		out = append(out, "Compute/"+c.name)
+	}
+	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
 		out = append(out, "Tags/"+c.name)
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 )
 
@@ -63,6 +64,27 @@ func untilMiss(t *testing.T, p driver.Provider, k driver.Key, limit time.Duratio
 		}
 		if time.Since(start) > limit {
 			t.Fatalf("Get(%+v): still present %v after its write", k, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// untilGone polls a cache (not the provider's bytes, which an in-process
+// provider does not use for typed entries) until key misses, and returns
+// how long that took; it fails the test if key is still served after limit.
+func untilGone[K comparable, V any](t *testing.T, c *valcache.Cache[K, V], key K, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		_, found, err := c.GetIfPresent(ctxFor(t), key)
+		if err != nil {
+			t.Fatalf("GetIfPresent(%v): %v", key, err)
+		}
+		if !found {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("GetIfPresent(%v): still served %v after its write", key, limit)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

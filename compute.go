@@ -1,0 +1,250 @@
+package valcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// DefaultMaxComputeRetries bounds the retries of a compute that keeps losing
+// races when Options.MaxComputeRetries is zero.
+const DefaultMaxComputeRetries = 10
+
+// ErrComputeConflict is matched by the *ComputeConflictError a compute
+// returns after losing every attempt to concurrent writers.
+var ErrComputeConflict = errors.New("valcache: compute kept conflicting with concurrent writes")
+
+// ComputeConflictError says how many attempts a compute made.
+type ComputeConflictError struct{ Attempts int }
+
+func (e *ComputeConflictError) Error() string {
+	return fmt.Sprintf("valcache: compute gave up after %d attempts lost to concurrent writes", e.Attempts)
+}
+
+// Is makes errors.Is(err, ErrComputeConflict) hold.
+func (e *ComputeConflictError) Is(target error) bool { return target == ErrComputeConflict }
+
+// ComputeOp is what a compute function asks for.
+type ComputeOp int
+
+const (
+	// ComputeSet stores the returned value.
+	ComputeSet ComputeOp = iota
+	// ComputeDelete removes the entry.
+	ComputeDelete
+	// ComputeKeep leaves the entry as it is.
+	ComputeKeep
+)
+
+// ComputeOptions are the optional parts of a compute.
+type ComputeOptions struct {
+	// TTL of the written entry. Zero keeps an existing entry's remaining
+	// life (and gives a new one the cache's default TTL).
+	TTL time.Duration
+}
+
+// Compute applies f to the current value of key (found reports whether
+// there is one) and stores, deletes or keeps according to its ComputeOp,
+// atomically: if another writer changed the entry between the read and the
+// write, f runs again on the new value, so no update is lost. f may run
+// several times and must not have side effects. An existing entry keeps its
+// tags (and, unless o.TTL says otherwise, its expiry). After
+// Options.MaxComputeRetries lost races, Compute returns a
+// *ComputeConflictError. It returns the value now stored and whether there
+// is one.
+func (c *Cache[K, V]) Compute(ctx context.Context, key K, f func(old V, found bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
+	return c.compute(ctx, key, f, o)
+}
+
+// ComputeIfAbsent returns key's value, or stores and returns f's when there
+// is none, atomically.
+func (c *Cache[K, V]) ComputeIfAbsent(ctx context.Context, key K, f func() (V, error), o ComputeOptions) (V, error) {
+	v, _, err := c.compute(ctx, key, func(old V, found bool) (V, ComputeOp, error) {
+		if found {
+			return old, ComputeKeep, nil
+		}
+		v, err := f()
+		return v, ComputeSet, err
+	}, o)
+	return v, err
+}
+
+// ComputeIfPresent applies f to key's value when there is one, atomically;
+// it reports whether there is a value afterwards.
+func (c *Cache[K, V]) ComputeIfPresent(ctx context.Context, key K, f func(old V) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
+	return c.compute(ctx, key, func(old V, found bool) (V, ComputeOp, error) {
+		if !found {
+			return old, ComputeKeep, nil
+		}
+		return f(old)
+	}, o)
+}
+
+// snapshot is what a compute read: the stored thing to compare against
+// (nil when absent), and the value and stamp when they are still valid.
+type snapshot[V any] struct {
+	raw   any // []byte on the byte path, the stored value on a ValueStore
+	value V
+	valid bool
+	stamp *Stamp
+}
+
+func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
+	var zero V
+	dk, err := c.driverKey(key)
+	if err != nil {
+		return zero, false, err
+	}
+	bytesSwap, _ := c.provider.(driver.Swapper)
+	valueSwap, _ := c.provider.(driver.ValueSwapper)
+	if (c.values != nil && valueSwap == nil) || (c.values == nil && bytesSwap == nil) {
+		return zero, false, fmt.Errorf("%w: compute needs a provider that can compare and swap", ErrNotSupported)
+	}
+	attempts := c.maxComputeRetries + 1
+	for attempt := range attempts {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return zero, false, err
+			}
+		}
+		snap, err := c.snapshot(ctx, dk)
+		if err != nil {
+			return zero, false, err
+		}
+		next, op, err := f(snap.value, snap.valid)
+		if err != nil {
+			return zero, false, err
+		}
+		if op == ComputeKeep {
+			return snap.value, snap.valid, nil
+		}
+		swapped, err := c.swapIn(ctx, key, dk, snap, next, op, o, bytesSwap, valueSwap)
+		if err != nil {
+			return zero, false, err
+		}
+		if swapped {
+			if op == ComputeDelete {
+				return zero, false, nil
+			}
+			return next, true, nil
+		}
+	}
+	return zero, false, &ComputeConflictError{Attempts: attempts}
+}
+
+// snapshot reads key for a compute.
+func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V], error) {
+	var s snapshot[V]
+	if c.values != nil {
+		raw, found, err := c.values.GetValue(ctx, dk)
+		if err != nil || !found {
+			return s, err
+		}
+		s.raw = raw
+		if e, ok := raw.(*entry[V]); ok {
+			if s.value, s.valid, err = c.checkEntry(ctx, e); err != nil {
+				return s, err
+			}
+			s.stamp = e.stamp
+		}
+		return s, nil
+	}
+	var b []byte
+	var found bool
+	var versions []driver.Version
+	var err error
+	if c.versioner != nil {
+		b, found, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
+	} else {
+		b, found, err = c.provider.Get(ctx, dk)
+	}
+	if err != nil || !found {
+		return s, err
+	}
+	s.raw = b
+	// Decoding may take ownership of b's payload, so compare against a copy.
+	v, env, ok := c.decode(dk, append([]byte(nil), b...), true)
+	if !ok {
+		return s, nil
+	}
+	if s.valid, err = c.validStamps(ctx, env, versions); err != nil || !s.valid {
+		return s, err
+	}
+	s.value = v
+	s.stamp = stampOf(c, env)
+	return s, nil
+}
+
+// stampOf rebuilds the stamp a stored envelope carries, so that a computed
+// value keeps the tags (and tag versions) of the one it replaces.
+func stampOf[K comparable, V any](c *Cache[K, V], env envelope) *Stamp {
+	if !env.stamped {
+		return nil
+	}
+	st := &Stamp{namespace: c.ns, provider: c.provider}
+	for _, s := range env.stamps {
+		st.tags = append(st.tags, s.tag)
+		st.versions = append(st.versions, s.version)
+	}
+	return st
+}
+
+// swapIn writes a compute's result if the entry is still what was read.
+func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, o ComputeOptions,
+	bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, error) {
+	keepTTL := o.TTL == 0 && snap.valid
+	ttl, err := c.ttl.resolve(o.TTL)
+	if err != nil {
+		return false, err
+	}
+	var st *Stamp
+	if op == ComputeSet && c.versioner != nil {
+		if st = snap.stamp; !snap.valid || st == nil {
+			// A fresh stamp, not the remembered one: a compute has no read-back
+			// to notice a namespace cleared elsewhere.
+			if st, err = c.stamp(ctx, nil, ttl); err != nil {
+				return false, err
+			}
+		}
+	}
+	if c.values != nil {
+		if op == ComputeDelete && snap.raw == nil {
+			return true, nil
+		}
+		var value any
+		if op == ComputeSet {
+			value = &entry[V]{value: next, stamp: st}
+		}
+		return valueSwap.CompareAndSwapValue(ctx, dk, snap.raw, value, c.weigh(key, next), ttl, keepTTL)
+	}
+	old, _ := snap.raw.([]byte)
+	if op == ComputeDelete {
+		if old == nil {
+			return true, nil
+		}
+		return bytesSwap.CompareAndSwap(ctx, dk, old, nil, ttl, false)
+	}
+	b, err := appendEnvelope(nil, c.codec, next, st)
+	if err != nil {
+		return false, err
+	}
+	return bytesSwap.CompareAndSwap(ctx, dk, old, b, ttl, keepTTL)
+}
+
+// backoff sleeps before retry attempt: exponential from 1 ms, capped at
+// 50 ms, with full jitter so that the contenders spread out.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(time.Millisecond<<min(attempt, 6), 50*time.Millisecond)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
