@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ import (
 // Fleet tests run several OS processes of this test binary against one
 // server. The children read their orders from the environment.
 const (
-	fleetRoleEnv  = "VALCACHE_FLEET_ROLE" // "stampede" or "hold"
+	fleetRoleEnv  = "VALCACHE_FLEET_ROLE" // "stampede", "hold" or "increment"
 	fleetAddrsEnv = "VALCACHE_FLEET_ADDRS"
 	fleetKeyEnv   = "VALCACHE_FLEET_KEY"
 	fleetStartEnv = "VALCACHE_FLEET_START" // Unix nanoseconds at which to begin
@@ -65,6 +67,9 @@ func runFleetChild(role string) int {
 	}
 	start, _ := strconv.ParseInt(os.Getenv(fleetStartEnv), 10, 64)
 	time.Sleep(time.Until(time.Unix(0, start)))
+	if role == "increment" {
+		return incrementChild(ctx, p, key)
+	}
 	if role == "hold" {
 		_, _ = c.Get(ctx, key, load)
 		return 0
@@ -208,4 +213,74 @@ func TestAKilledLoaderIsReplacedAfterItsLease(t *testing.T) {
 	if took > lease+2*time.Second {
 		t.Fatalf("the load was taken over only after %v, long after the lease of %v", took, lease)
 	}
+}
+
+const incrementers, incrementsEach = 10, 20
+
+// incrementChild adds incrementers*incrementsEach to key with Compute.
+func incrementChild(ctx context.Context, p *valkeystore.Provider, key string) int {
+	c, err := valcache.New(p, valcache.Options[string, int]{Namespace: "fleet-counter"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	inc := func(old int, _ bool) (int, valcache.ComputeOp, error) { return old + 1, valcache.ComputeSet, nil }
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range incrementers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range incrementsEach {
+				for {
+					_, _, err := c.Compute(ctx, key, inc, valcache.ComputeOptions{})
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, valcache.ErrComputeConflict) {
+						fmt.Fprintln(os.Stderr, err)
+						failed.Add(1)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		return 1
+	}
+	return 0
+}
+
+func TestComputeIncrementsFromSeveralProcessesReachTheExactTotal(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		addrs := b.addrs(t)
+		key := fmt.Sprintf("counter-%d", time.Now().UnixNano())
+		start := time.Now().Add(2 * time.Second)
+		const procs = 4
+		cmds := make([]*exec.Cmd, procs)
+		for i := range procs {
+			cmds[i] = fleetChild(t, "increment", addrs, key, start)
+			if err := cmds[i].Start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("child %d: %v", i, err)
+			}
+		}
+		p := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "fleet:"})
+		c, err := valcache.New(p, valcache.Options[string, int]{Namespace: "fleet-counter"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, found, err := c.GetIfPresent(t.Context(), key)
+		want := procs * incrementers * incrementsEach
+		if err != nil || !found || got != want {
+			t.Fatalf("counter = %d (found %v, err %v) after %d increments from %d processes", got, found, err, want, procs)
+		}
+		t.Logf("%d processes x %d goroutines x %d increments: total %d, exact", procs, incrementers, incrementsEach, got)
+	})
 }
