@@ -48,6 +48,9 @@ type Cache[K comparable, V any] struct {
 	loadTimeout time.Duration
 	// maxComputeRetries bounds a compute's retries after lost races.
 	maxComputeRetries int
+	// Reading past an entry's TTL; see Options.
+	negativeTTL, swr, sie time.Duration
+	refreshAfter          float64
 }
 
 // entry is what a ValueStore holds for a cache: the typed value as it is, so a
@@ -55,6 +58,7 @@ type Cache[K comparable, V any] struct {
 type entry[V any] struct {
 	value V
 	stamp *Stamp // nil when the provider keeps no versions
+	meta  meta   // zero unless the cache keeps times or caches absence
 }
 
 // New returns a cache over provider configured by opts.
@@ -83,6 +87,7 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	if c.loadTimeout == 0 {
 		c.loadTimeout = DefaultLoadTimeout
 	}
+	c.negativeTTL, c.swr, c.sie, c.refreshAfter = opts.NegativeTTL, opts.StaleWhileRevalidate, opts.StaleIfError, opts.RefreshAfter
 	c.maxComputeRetries = opts.MaxComputeRetries
 	if c.maxComputeRetries == 0 {
 		c.maxComputeRetries = DefaultMaxComputeRetries

@@ -149,6 +149,7 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 			if s.value, s.valid, err = c.checkEntry(ctx, e); err != nil {
 				return s, err
 			}
+			s.valid = s.valid && c.classify(s.value, e.meta).state == fresh
 			s.stamp = e.stamp
 		}
 		return s, nil
@@ -173,6 +174,9 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 	}
 	if s.valid, err = c.validStamps(ctx, env, versions); err != nil || !s.valid {
 		return s, err
+	}
+	if s.valid = c.classify(v, env.meta).state == fresh; !s.valid {
+		return s, nil
 	}
 	s.value = v
 	s.stamp = stampOf(c, env)

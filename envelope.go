@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/valcache/valcache/codec"
 )
@@ -34,24 +36,65 @@ const (
 	// The namespace's own version comes first, under the empty tag.
 	flagTagStamps byte = 1 << 0
 
-	knownFlags = flagTagStamps
+	// flagTimes: a times section follows the stamps, for caches that serve
+	// stale values or refresh ahead:
+	//
+	//	uvarint written (Unix milliseconds), uvarint fresh for (milliseconds)
+	flagTimes byte = 1 << 1
+
+	// flagNegative: the entry records that the source has no value for the
+	// key (negative caching); there is no payload.
+	flagNegative byte = 1 << 2
+
+	knownFlags = flagTagStamps | flagTimes | flagNegative
 )
+
+// meta is what an entry knows about itself beyond its value: when it was
+// written and how long it is fresh (zero: no times kept), and whether it
+// records an absence.
+type meta struct {
+	written  time.Time
+	freshFor time.Duration
+	negative bool
+}
 
 var errCorruptEnvelope = errors.New("valcache: corrupt envelope")
 
 // appendEnvelope writes the header, the stamps when there are any, and v's
 // encoding to dst.
 func appendEnvelope(dst []byte, c codec.Codec, v any, st *Stamp) ([]byte, error) {
-	if st == nil || len(st.tags) == 0 {
-		dst = append(dst, envelopeV1, 0, c.ID())
-		return c.Append(dst, v)
+	return appendEnvelopeMeta(dst, c, v, st, meta{})
+}
+
+// appendEnvelopeMeta is appendEnvelope with the optional times and the
+// negative mark.
+func appendEnvelopeMeta(dst []byte, c codec.Codec, v any, st *Stamp, m meta) ([]byte, error) {
+	var flags byte
+	stamped := st != nil && len(st.tags) > 0
+	if stamped {
+		flags |= flagTagStamps
 	}
-	dst = append(dst, envelopeV1, flagTagStamps, c.ID())
-	dst = binary.AppendUvarint(dst, uint64(len(st.tags)))
-	for i, tag := range st.tags {
-		dst = binary.AppendUvarint(dst, uint64(len(tag)))
-		dst = append(dst, tag...)
-		dst = binary.BigEndian.AppendUint64(dst, st.versions[i])
+	if !m.written.IsZero() {
+		flags |= flagTimes
+	}
+	if m.negative {
+		flags |= flagNegative
+	}
+	dst = append(dst, envelopeV1, flags, c.ID())
+	if stamped {
+		dst = binary.AppendUvarint(dst, uint64(len(st.tags)))
+		for i, tag := range st.tags {
+			dst = binary.AppendUvarint(dst, uint64(len(tag)))
+			dst = append(dst, tag...)
+			dst = binary.BigEndian.AppendUint64(dst, st.versions[i])
+		}
+	}
+	if flags&flagTimes != 0 {
+		dst = binary.AppendUvarint(dst, uint64(max(m.written.UnixMilli(), 0)))
+		dst = binary.AppendUvarint(dst, uint64(max(m.freshFor.Milliseconds(), 0)))
+	}
+	if m.negative {
+		return dst, nil
 	}
 	return c.Append(dst, v)
 }
@@ -61,6 +104,7 @@ type envelope struct {
 	codecID byte
 	stamped bool
 	stamps  []stampEntry
+	meta    meta
 	payload []byte
 }
 
@@ -89,8 +133,29 @@ func parseEnvelope(b []byte) (envelope, error) {
 		}
 		env.stamped = true
 	}
+	if flags&flagTimes != 0 {
+		written, n1 := binary.Uvarint(env.payload)
+		if n1 <= 0 {
+			return envelope{}, fmt.Errorf("%w: truncated times", errCorruptEnvelope)
+		}
+		fresh, n2 := binary.Uvarint(env.payload[n1:])
+		if n2 <= 0 || written > math.MaxInt64/2 || fresh > math.MaxInt64/int64ToUint(time.Millisecond) {
+			return envelope{}, fmt.Errorf("%w: bad times", errCorruptEnvelope)
+		}
+		env.meta.written = time.UnixMilli(int64(written))
+		env.meta.freshFor = time.Duration(fresh) * time.Millisecond
+		env.payload = env.payload[n1+n2:]
+	}
+	if flags&flagNegative != 0 {
+		if len(env.payload) != 0 {
+			return envelope{}, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope)
+		}
+		env.meta.negative = true
+	}
 	return env, nil
 }
+
+func int64ToUint(d time.Duration) uint64 { return uint64(d) }
 
 // maxStamps bounds the stamps section so that a corrupt count cannot make
 // the reader allocate more than the entry's own size suggests.

@@ -16,6 +16,11 @@ var (
 	ErrNotSupported    = driver.ErrNotSupported
 	ErrFlushNotAllowed = driver.ErrFlushNotAllowed
 
+	// ErrNotFound is what a Loader returns when the source has no value for
+	// the key, and what Get returns for a key cached as absent (see
+	// Options.NegativeTTL).
+	ErrNotFound = errors.New("valcache: not found")
+
 	// ErrInvalidOptions is wrapped by every error New returns for bad options.
 	ErrInvalidOptions = errors.New("valcache: invalid options")
 	// ErrNilProvider is returned by New when given no provider.

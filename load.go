@@ -25,37 +25,30 @@ type LoadOptions struct {
 	Tags []string
 }
 
-// Get returns the value of key, loading it with load on a miss.
+// Get returns the value of key, loading it with load on a miss. It is Fetch
+// without the details of the result.
 //
 // In a process, the loader runs once per key at a time, however many callers
-// ask meanwhile; they all get its result. It runs detached from the caller
-// that started it, with that caller's context values but its own deadline
-// (Options.LoadTimeout), so a caller that gives up leaves alone without
-// failing the others; each caller waits only as long as its own context. A
-// loader that panics gives every waiter a *PanicError. Errors from the
-// loader are returned and not cached.
+// ask meanwhile; they all get its result. On a provider that elects loaders
+// (Valkey), it runs once for the whole fleet. It runs detached from the
+// caller that started it, with that caller's context values but its own
+// deadline (Options.LoadTimeout), so a caller that gives up leaves alone
+// without failing the others; each caller waits only as long as its own
+// context. A loader that panics gives every waiter a *PanicError. Errors
+// from the loader are returned and not cached, except ErrNotFound when
+// Options.NegativeTTL is set.
 //
 // When the store fails, the load still runs and its value is returned: the
 // cache is a shortcut, not the source of truth. Such failures are logged.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
-	return c.GetWith(ctx, key, load, LoadOptions{})
+	r, err := c.Fetch(ctx, key, load, LoadOptions{})
+	return r.Value, err
 }
 
 // GetWith is Get with options for the loaded entry.
 func (c *Cache[K, V]) GetWith(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
-	v, found, err := c.GetIfPresent(ctx, key)
-	switch {
-	case errors.Is(err, ErrClosed):
-		return v, err
-	case err != nil:
-		c.log.Warn("valcache: read failed; loading from the source", slog.String("namespace", c.ns), slog.Any("error", err))
-	case found:
-		return v, nil
-	}
-	v, _, err = c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
-		return c.loadAndStore(lctx, key, load, o)
-	})
-	return v, err
+	r, err := c.Fetch(ctx, key, load, o)
+	return r.Value, err
 }
 
 // leaseMargin is added to the load timeout to make a load's lease: the
@@ -67,8 +60,16 @@ const leaseMargin = time.Second
 // provider can elect one loader for the fleet, it loads only if elected and
 // otherwise waits for the elected loader's value.
 func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
-	if v, found, err := c.GetIfPresent(ctx, key); err == nil && found {
-		return v, nil
+	if dk, err := c.driverKey(key); err == nil {
+		if f, err := c.lookup(ctx, dk); err == nil {
+			switch f.state {
+			case fresh:
+				return f.value, nil
+			case negative:
+				var zero V
+				return zero, ErrNotFound
+			}
+		}
 	}
 	if c.locker == nil || c.values != nil {
 		return c.loadHere(ctx, key, load, o)
@@ -79,13 +80,19 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		return zero, err
 	}
 	for {
-		v, valid, present, err := c.getBytesChecked(ctx, dk)
-		if err == nil && valid {
-			return v, nil
+		f, err := c.lookup(ctx, dk)
+		if err == nil {
+			switch f.state {
+			case fresh:
+				return f.value, nil
+			case negative:
+				var zero V
+				return zero, ErrNotFound
+			}
 		}
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.
-		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, present && !valid)
+		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, f.present)
 		switch {
 		case err != nil:
 			c.log.Warn("valcache: cannot coordinate a load with other processes; loading here", slog.String("namespace", c.ns), slog.Any("error", err))
@@ -131,18 +138,19 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 		}
 	}
 	v, err := c.runLoader(ctx, key, load)
-	if err != nil {
+	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
+	if err != nil && !absent {
 		c.releaseLoad(dk, token)
 		return v, err
 	}
-	ttl, err := c.ttl.resolve(o.TTL)
+	m, ttl, err := c.loadedMeta(o.TTL, absent)
 	if err != nil {
 		c.releaseLoad(dk, token)
 		return v, err
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
-	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, v, st); err != nil {
+	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, v, st, m); err != nil {
 		c.releaseLoad(dk, token)
 		return v, err
 	}
@@ -150,7 +158,25 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
 		c.releaseLoad(dk, token)
 	}
+	if absent {
+		var zero V
+		return zero, ErrNotFound
+	}
 	return v, nil
+}
+
+// loadedMeta is the metadata and stored lifetime of a loaded entry, or of a
+// cached absence.
+func (c *Cache[K, V]) loadedMeta(ttl time.Duration, absent bool) (meta, time.Duration, error) {
+	if absent {
+		return meta{negative: true, written: time.Now(), freshFor: c.negativeTTL}, c.negativeTTL, nil
+	}
+	ttl, err := c.ttl.resolve(ttl)
+	if err != nil {
+		return meta{}, 0, err
+	}
+	m, stored := c.writeMeta(ttl)
+	return m, stored, nil
 }
 
 // releaseLoad gives up a load's placeholder, on a context of its own: the
@@ -173,6 +199,10 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o 
 		}
 	}
 	v, err := c.runLoader(ctx, key, load)
+	if errors.Is(err, ErrNotFound) && c.negativeTTL > 0 && (c.versioner == nil || st != nil) {
+		c.storeAbsence(ctx, key, st)
+		return v, err
+	}
 	if err != nil {
 		return v, err
 	}
@@ -185,10 +215,38 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o 
 	return v, nil
 }
 
-// loadTTL is how long the version keys of a load's stamp must live.
+// storeAbsence caches that the source has no value for key.
+func (c *Cache[K, V]) storeAbsence(ctx context.Context, key K, st *Stamp) {
+	dk, err := c.driverKey(key)
+	if err != nil {
+		return
+	}
+	m, ttl, _ := c.loadedMeta(0, true)
+	if c.values != nil {
+		err = c.values.SetValue(ctx, dk, &entry[V]{stamp: st, meta: m}, 1, ttl)
+	} else {
+		var b []byte
+		if b, err = appendEnvelopeMeta(nil, c.codec, nil, st, m); err == nil {
+			err = c.provider.Set(ctx, dk, b, ttl)
+		}
+	}
+	if err != nil {
+		c.log.Warn("valcache: cannot cache an absence", slog.String("namespace", c.ns), slog.Any("error", err))
+	}
+}
+
+// loadTTL is how long the version keys of a load's stamp must live: as
+// long as the entry, stale window included, or as a cached absence.
 func (c *Cache[K, V]) loadTTL(ttl time.Duration) time.Duration {
-	if longest, err := c.ttl.resolveLongest(ttl); err == nil {
+	longest, err := c.ttl.resolveLongest(ttl)
+	if err != nil {
+		longest = c.ttl.def
+	}
+	if longest == NoExpiry {
 		return longest
 	}
-	return c.ttl.def
+	if c.keepsTimes() {
+		longest += c.staleWindow()
+	}
+	return max(longest, c.negativeTTL)
 }

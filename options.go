@@ -45,6 +45,27 @@ type Options[K comparable, V any] struct {
 	// after it. Zero means DefaultLoadTimeout.
 	LoadTimeout time.Duration
 
+	// NegativeTTL, when positive, caches a loader's ErrNotFound for this
+	// long, so that keys missing from the source do not reach it on every
+	// read. Zero disables negative caching.
+	NegativeTTL time.Duration
+
+	// StaleWhileRevalidate, when positive, keeps entries this long past their
+	// TTL: a Get or Fetch in that window returns the stale value at once
+	// (Result.Stale) and reloads it in the background.
+	StaleWhileRevalidate time.Duration
+
+	// StaleIfError, when positive, keeps entries this long past their TTL
+	// for when reloading fails: Fetch then returns the stale value with the
+	// load's error in Result.LoadErr.
+	StaleIfError time.Duration
+
+	// RefreshAfter, between 0 and 1, reloads an entry in the background
+	// once this fraction of its TTL has passed, on the first read after
+	// that, which still returns the current value: busy keys never expire
+	// in front of their readers. Zero disables it.
+	RefreshAfter float64
+
 	// MaxComputeRetries bounds how often a compute retries after losing a
 	// race to another writer. Zero means DefaultMaxComputeRetries.
 	MaxComputeRetries int
@@ -57,6 +78,14 @@ type Options[K comparable, V any] struct {
 func (o Options[K, V]) validate() error {
 	if o.TTL < 0 && o.TTL != NoExpiry {
 		return fmt.Errorf("%w: TTL %v: must be positive, zero (default) or NoExpiry", ErrInvalidOptions, o.TTL)
+	}
+	for name, d := range map[string]time.Duration{"NegativeTTL": o.NegativeTTL, "StaleWhileRevalidate": o.StaleWhileRevalidate, "StaleIfError": o.StaleIfError} {
+		if d < 0 {
+			return fmt.Errorf("%w: %s %v is negative", ErrInvalidOptions, name, d)
+		}
+	}
+	if o.RefreshAfter < 0 || o.RefreshAfter >= 1 || o.RefreshAfter != o.RefreshAfter {
+		return fmt.Errorf("%w: RefreshAfter %v: must be in [0, 1)", ErrInvalidOptions, o.RefreshAfter)
 	}
 	if o.MaxComputeRetries < 0 {
 		return fmt.Errorf("%w: MaxComputeRetries %d is negative", ErrInvalidOptions, o.MaxComputeRetries)

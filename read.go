@@ -25,7 +25,7 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		if err != nil || !found {
 			return zero, false, err
 		}
-		if e, ok := raw.(*entry[V]); ok {
+		if e, ok := raw.(*entry[V]); ok && e.meta == (meta{}) {
 			// The common in-process hit, checked here so the value is copied
 			// once: no versions, or versions whose cells are all current.
 			if st := e.stamp; c.versioner == nil || (st != nil && st.cells != nil && st.cellsCurrent()) {
@@ -33,28 +33,9 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 			}
 			return c.checkEntry(ctx, e)
 		}
-		return c.fromStored(ctx, dk, raw)
 	}
-	v, valid, _, err := c.getBytesChecked(ctx, dk)
-	return v, valid, err
-}
-
-// getBytesChecked is GetIfPresent's byte path; present also reports an
-// entry that is there but can no longer be served.
-func (c *Cache[K, V]) getBytesChecked(ctx context.Context, dk driver.Key) (v V, valid, present bool, err error) {
-	var b []byte
-	var versions []driver.Version
-	if c.versioner != nil {
-		// The namespace's version travels with the entry, in one round trip.
-		b, present, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
-	} else {
-		b, present, err = c.provider.Get(ctx, dk)
-	}
-	if err != nil || !present {
-		return v, false, present, err
-	}
-	v, valid, err = c.decodeChecked(ctx, dk, b, true, versions)
-	return v, valid, true, err
+	f, err := c.lookup(ctx, dk)
+	return f.value, f.state == fresh, err
 }
 
 // checkEntry returns a typed entry's value if its stamp is still current.
@@ -111,7 +92,7 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
 		return nil, err
 	}
 	for j, d := range found {
-		if valid[j] {
+		if valid[j] && c.classify(d.v, d.env.meta).state == fresh {
 			out[keys[d.i]] = d.v
 		}
 	}
@@ -315,6 +296,9 @@ func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, 
 	if err != nil {
 		c.undecodable(dk, err)
 		return v, env, false
+	}
+	if env.meta.negative {
+		return v, env, true // a cached absence has no payload
 	}
 	cd := c.codec
 	if env.codecID != cd.ID() {

@@ -51,16 +51,17 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if err != nil {
 		return err
 	}
+	m, ttl := c.writeMeta(ttl)
 	st, write, err := c.stampForWrite(ctx, o, ttl)
 	if err != nil || !write {
 		return err
 	}
 	if c.values != nil {
-		return c.values.SetValue(ctx, dk, &entry[V]{value: value, stamp: st}, c.weigh(key, value), ttl)
+		return c.values.SetValue(ctx, dk, &entry[V]{value: value, stamp: st, meta: m}, c.weigh(key, value), ttl)
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
-	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value, st); err != nil {
+	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, value, st, m); err != nil {
 		return err
 	}
 	if c.versioner == nil {
@@ -78,7 +79,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if st, err = c.namespaceStamp(ctx, ttl); err != nil {
 		return err
 	}
-	if buf.b, err = appendEnvelope(buf.b[:0], c.codec, value, st); err != nil {
+	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, value, st, m); err != nil {
 		return err
 	}
 	return c.provider.Set(ctx, dk, buf.b, ttl)
@@ -153,6 +154,9 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 	if err != nil {
 		return err
 	}
+	if longest != NoExpiry && c.keepsTimes() {
+		longest += c.staleWindow()
+	}
 	var st *Stamp
 	write := true
 	if c.versioner != nil && c.cells == nil && o.Stamp == nil && len(o.Tags) == 0 {
@@ -174,14 +178,15 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 			return err
 		}
 		t, _ := c.ttl.resolve(ttl)
+		m, t := c.writeMeta(t)
 		if c.values != nil {
-			if err := c.values.SetValue(ctx, dk, &entry[V]{value: v, stamp: st}, c.weigh(k, v), t); err != nil {
+			if err := c.values.SetValue(ctx, dk, &entry[V]{value: v, stamp: st, meta: m}, c.weigh(k, v), t); err != nil {
 				failed[k] = err
 			}
 			continue
 		}
 		// Bulk values are not pooled: the whole batch is alive at once.
-		b, err := appendEnvelope(nil, c.codec, v, st)
+		b, err := appendEnvelopeMeta(nil, c.codec, v, st, m)
 		if err != nil {
 			failed[k] = err
 			continue

@@ -34,6 +34,9 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range loadCases {
 		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
 	}
+	for _, c := range freshCases {
+		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
+	}
 	for _, c := range computeCases {
 		t.Run("Compute/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
@@ -66,7 +69,7 @@ func Names() []string {
 	for _, c := range cacheCases {
 		out = append(out, "Cache/"+c.name)
 	}
-	for _, c := range loadCases {
+	for _, c := range append(loadCases, freshCases...) {
 		out = append(out, "Load/"+c.name)
 	}
 	for _, c := range computeCases {

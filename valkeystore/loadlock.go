@@ -206,3 +206,23 @@ func signal(list []chan struct{}) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+var _ driver.RefreshLocker = (*Provider)(nil)
+
+// AcquireRefresh implements driver.RefreshLocker with SET NX PX on a key
+// beside the entry, in its slot: <entry key>:refresh.
+func (p *Provider) AcquireRefresh(ctx context.Context, key driver.Key, lease time.Duration) (bool, error) {
+	if err := p.gate(); err != nil {
+		return false, err
+	}
+	ctx, cancel := p.opDeadline.bound(ctx)
+	defer cancel()
+	err := p.client.Do(ctx, p.client.B().Set().Key(p.keys.entryKey(key)+":refresh").Value("1").Nx().PxMilliseconds(millis(lease)).Build()).Error()
+	if valkey.IsValkeyNil(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("acquire refresh", err)
+	}
+	return true, nil
+}

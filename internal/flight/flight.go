@@ -93,3 +93,18 @@ func (g *Group[K, V]) Close() {
 	g.stop()
 	g.active.Wait()
 }
+
+// Start runs load for key in the background unless a load of key is
+// already running, and returns at once. Callers of Do for key meanwhile
+// join it.
+func (g *Group[K, V]) Start(ctx context.Context, key K, timeout time.Duration, load func(context.Context) (V, error)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, running := g.calls[key]; running || g.root.Err() != nil {
+		return
+	}
+	c := &call[V]{done: make(chan struct{})}
+	g.calls[key] = c
+	g.active.Add(1)
+	go g.run(ctx, key, c, timeout, load)
+}

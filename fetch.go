@@ -1,0 +1,102 @@
+package valcache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// Result is what Fetch returns: the value and how it was obtained.
+type Result[V any] struct {
+	Value V
+	// Stale reports a value served past its TTL: within
+	// Options.StaleWhileRevalidate (a reload runs in the background) or
+	// Options.StaleIfError (the reload failed, with LoadErr).
+	Stale bool
+	// Age is the time since the value was written, when the cache records
+	// it (Options.StaleWhileRevalidate, StaleIfError or RefreshAfter).
+	Age time.Duration
+	// LoadErr is the error of the failed reload a stale value stands in for.
+	LoadErr error
+}
+
+// Fetch is Get with the details: whether the value is stale and why, and its
+// age. It also serves stale values and refreshes ahead, as Options say.
+func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (Result[V], error) {
+	var none Result[V]
+	dk, err := c.driverKey(key)
+	if err != nil {
+		return none, err
+	}
+	f, err := c.lookup(ctx, dk)
+	switch {
+	case errors.Is(err, ErrClosed):
+		return none, err
+	case err != nil:
+		c.log.Warn("valcache: read failed; loading from the source", slog.String("namespace", c.ns), slog.Any("error", err))
+	case f.state == fresh:
+		if c.dueForRefresh(f) {
+			c.refresh(ctx, key, dk, load, o)
+		}
+		return Result[V]{Value: f.value, Age: f.age}, nil
+	case f.state == negative:
+		return none, ErrNotFound
+	case f.state == stale && f.age <= f.meta.freshFor+c.swr:
+		c.refresh(ctx, key, dk, load, o)
+		return Result[V]{Value: f.value, Stale: true, Age: f.age}, nil
+	}
+	v, _, err := c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
+		return c.loadAndStore(lctx, key, load, o)
+	})
+	if err == nil {
+		return Result[V]{Value: v}, nil
+	}
+	if f.state == stale && f.age <= f.meta.freshFor+c.sie && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+		return Result[V]{Value: f.value, Stale: true, Age: f.age, LoadErr: err}, nil
+	}
+	return none, err
+}
+
+// dueForRefresh reports whether a fresh entry has lived the RefreshAfter
+// fraction of its TTL.
+func (c *Cache[K, V]) dueForRefresh(f found[V]) bool {
+	return c.refreshAfter > 0 && !f.meta.written.IsZero() &&
+		f.age >= time.Duration(c.refreshAfter*float64(f.meta.freshFor))
+}
+
+// refreshLease is the lease of a background refresh's fleet-wide lock.
+func (c *Cache[K, V]) refreshLease() time.Duration { return c.loadTimeout + leaseMargin }
+
+// refresh reloads key in the background, once per key in this process and,
+// where the provider can say so, once for the fleet; the current value
+// stays readable meanwhile, and is replaced when the reload succeeds.
+func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Loader[K, V], o LoadOptions) {
+	c.flights.Start(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
+		var zero V
+		if rl, ok := c.provider.(driver.RefreshLocker); ok {
+			won, err := rl.AcquireRefresh(lctx, dk, c.refreshLease())
+			if err != nil || !won {
+				return zero, err // another process refreshes it
+			}
+		}
+		var st *Stamp
+		if c.versioner != nil {
+			var err error
+			if st, err = c.stamp(lctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+				return zero, err
+			}
+		}
+		v, err := c.runLoader(lctx, key, load)
+		if err != nil {
+			c.log.Warn("valcache: background refresh failed", slog.String("namespace", c.ns), slog.Any("error", err))
+			return v, err
+		}
+		if err := c.SetWith(lctx, key, v, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
+			c.log.Warn("valcache: cannot cache a refreshed value", slog.String("namespace", c.ns), slog.Any("error", err))
+		}
+		return v, nil
+	})
+}

@@ -1,0 +1,113 @@
+package valcache
+
+import (
+	"context"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// state is what a lookup found.
+type state int
+
+const (
+	absent   state = iota // nothing usable (possibly an entry that is no longer valid)
+	fresh                 // within its TTL
+	stale                 // past its TTL, within the cache's stale window
+	negative              // a cached absence, within NegativeTTL
+)
+
+// found is a lookup's result.
+type found[V any] struct {
+	value   V
+	state   state
+	age     time.Duration // since written, when the entry keeps times
+	meta    meta
+	present bool // something is stored under the key, usable or not
+}
+
+// keepsTimes reports whether entries must record when they were written.
+func (c *Cache[K, V]) keepsTimes() bool {
+	return c.swr > 0 || c.sie > 0 || c.refreshAfter > 0
+}
+
+// staleWindow is how long entries are kept past their TTL.
+func (c *Cache[K, V]) staleWindow() time.Duration { return max(c.swr, c.sie) }
+
+// writeMeta returns the metadata and the stored lifetime of an entry
+// written now for ttl.
+func (c *Cache[K, V]) writeMeta(ttl time.Duration) (meta, time.Duration) {
+	if !c.keepsTimes() || ttl == NoExpiry {
+		return meta{}, ttl
+	}
+	return meta{written: time.Now(), freshFor: ttl}, ttl + c.staleWindow()
+}
+
+// classify places an entry that passed its stamp check.
+func (c *Cache[K, V]) classify(v V, m meta) found[V] {
+	f := found[V]{value: v, meta: m, present: true}
+	if m.written.IsZero() {
+		if m.negative {
+			f.state = negative
+		} else {
+			f.state = fresh
+		}
+		return f
+	}
+	f.age = time.Since(m.written)
+	switch {
+	case m.negative && f.age <= m.freshFor:
+		f.state = negative
+	case m.negative:
+		f.state = absent
+	case f.age <= m.freshFor:
+		f.state = fresh
+	case f.age <= m.freshFor+c.staleWindow():
+		f.state = stale
+	}
+	return f
+}
+
+// lookup reads key and says what is there.
+func (c *Cache[K, V]) lookup(ctx context.Context, dk driver.Key) (found[V], error) {
+	if c.values != nil {
+		raw, ok, err := c.values.GetValue(ctx, dk)
+		if err != nil || !ok {
+			return found[V]{}, err
+		}
+		e, isEntry := raw.(*entry[V])
+		if !isEntry {
+			v, valid, err := c.fromStored(ctx, dk, raw)
+			if err != nil || !valid {
+				return found[V]{present: true}, err
+			}
+			return found[V]{value: v, state: fresh, present: true}, nil
+		}
+		v, valid, err := c.checkEntry(ctx, e)
+		if err != nil || !valid {
+			return found[V]{present: true}, err
+		}
+		return c.classify(v, e.meta), nil
+	}
+	var b []byte
+	var versions []driver.Version
+	var ok bool
+	var err error
+	if c.versioner != nil {
+		b, ok, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
+	} else {
+		b, ok, err = c.provider.Get(ctx, dk)
+	}
+	if err != nil || !ok {
+		return found[V]{}, err
+	}
+	v, env, decoded := c.decode(dk, b, true)
+	if !decoded {
+		return found[V]{present: true}, nil
+	}
+	valid, err := c.validStamps(ctx, env, versions)
+	if err != nil || !valid {
+		return found[V]{present: true}, err
+	}
+	return c.classify(v, env.meta), nil
+}
