@@ -66,37 +66,58 @@ func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, err
 // keys, the map still holds the others and the error is a
 // *KeyedBatchError[K] naming them.
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
+	values, _, err := c.getMany(ctx, keys)
+	return values, err
+}
+
+// getMany is GetMany that also names the keys cached as absent.
+func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]bool, error) {
 	if c.closed.Load() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	dks, err := c.driverKeys(keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[K]V, len(keys))
+	absent := map[K]bool{}
 	if c.values != nil {
 		failed := map[K]error{}
 		for i, dk := range dks {
-			v, found, err := c.getValue(ctx, dk)
+			f, err := c.lookup(ctx, dk)
 			switch {
 			case err != nil:
 				failed[keys[i]] = err
-			case found:
-				out[keys[i]] = v
+			case f.state == fresh:
+				out[keys[i]] = f.value
+			case f.state == negative:
+				absent[keys[i]] = true
 			}
 		}
-		return out, batchErr(failed)
+		return out, absent, batchErr(failed)
 	}
 	found, valid, err := c.readChecked(ctx, dks, true)
 	if _, partial := asBatchError(err); err != nil && !partial {
-		return nil, err
+		return nil, nil, err
 	}
 	for j, d := range found {
-		if valid[j] && c.classify(d.v, d.env.meta).state == fresh {
+		if !valid[j] {
+			continue
+		}
+		switch c.classify(d.v, d.env.meta).state {
+		case fresh:
 			out[keys[d.i]] = d.v
+		case negative:
+			absent[keys[d.i]] = true
 		}
 	}
-	return out, keyBatchError(keys, err)
+	return out, absent, keyBatchError(keys, err)
+}
+
+type decoded[V any] struct {
+	i   int
+	v   V
+	env envelope
 }
 
 // readChecked reads dks through the byte path and returns the entries found
@@ -131,25 +152,6 @@ func (c *Cache[K, V]) readChecked(ctx context.Context, dks []driver.Key, withVal
 		return nil, nil, verr
 	}
 	return found, valid, err
-}
-
-type decoded[V any] struct {
-	i   int
-	v   V
-	env envelope
-}
-
-// getValue is GetIfPresent's ValueStore path for one driver key.
-func (c *Cache[K, V]) getValue(ctx context.Context, dk driver.Key) (V, bool, error) {
-	var zero V
-	raw, found, err := c.values.GetValue(ctx, dk)
-	if err != nil || !found {
-		return zero, false, err
-	}
-	if e, ok := raw.(*entry[V]); ok {
-		return c.checkEntry(ctx, e)
-	}
-	return c.fromStored(ctx, dk, raw)
 }
 
 // getBytes reads many keys through the provider's batch path when it has one.

@@ -43,6 +43,52 @@ func eventually(t *testing.T, limit time.Duration, what string, cond func() bool
 }
 
 var freshCases = []testCase{
+	{"BulkLoadsOnlyWhatNobodyIsLoading", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{NegativeTTL: time.Minute})
+		ctx := ctxFor(t)
+		if err := c.Set(ctx, "a", "cached"); err != nil {
+			t.Fatal(err)
+		}
+		var singles atomic.Int32
+		single := make(chan string, 1)
+		go func() {
+			v, _ := c.Get(ctxFor(t), "b", func(context.Context, string) (string, error) {
+				singles.Add(1)
+				time.Sleep(300 * time.Millisecond)
+				return "b-single", nil
+			})
+			single <- v
+		}()
+		time.Sleep(50 * time.Millisecond) // the single load of b is running
+		var asked [][]string
+		bulk := func(_ context.Context, keys []string) (map[string]string, error) {
+			asked = append(asked, append([]string(nil), keys...))
+			out := map[string]string{}
+			for _, k := range keys {
+				if k != "d" { // d does not exist in the source
+					out[k] = k + "-bulk"
+				}
+			}
+			return out, nil
+		}
+		got, err := c.GetManyWith(ctx, []string{"a", "b", "c", "d", "c"}, bulk, valcache.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"a": "cached", "b": "b-single", "c": "c-bulk"}
+		if !sameValue(got, want) {
+			t.Fatalf("GetManyWith = %v, want %v", got, want)
+		}
+		if len(asked) != 1 || len(asked[0]) != 2 {
+			t.Fatalf("bulk loader was asked %v; want one call, for c and d only", asked)
+		}
+		if v := <-single; v != "b-single" || singles.Load() != 1 {
+			t.Fatalf("single load of b: %q, %d runs", v, singles.Load())
+		}
+		if got, err := c.GetManyWith(ctx, []string{"a", "b", "c", "d"}, bulk, valcache.LoadOptions{}); err != nil || len(got) != 3 || len(asked) != 1 {
+			t.Fatalf("second GetManyWith = %v, %v, bulk calls %d; want everything from the cache (d cached as absent)", got, err, len(asked))
+		}
+	}},
 	{"AbsentKeysAreCachedAsAbsent", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{NegativeTTL: 400 * time.Millisecond})
 		var loads atomic.Int32

@@ -108,3 +108,81 @@ func (g *Group[K, V]) Start(ctx context.Context, key K, timeout time.Duration, l
 	g.active.Add(1)
 	go g.run(ctx, key, c, timeout, load)
 }
+
+// DoMany returns results for keys: keys already loading are waited for, the
+// others are claimed and loaded by one call of loadMany in the background,
+// which Do callers of those keys meanwhile join. A key that loadMany leaves
+// out of its map gets missing as its error. Each result's error is per key;
+// the returned error is the caller's context's, when it ends first.
+func (g *Group[K, V]) DoMany(ctx context.Context, keys []K, timeout time.Duration, missing error, loadMany func(context.Context, []K) (map[K]V, error)) (map[K]V, map[K]error, error) {
+	calls := make(map[K]*call[V], len(keys))
+	var owned []K
+	g.mu.Lock()
+	if err := g.root.Err(); err != nil {
+		g.mu.Unlock()
+		return nil, nil, err
+	}
+	for _, k := range keys {
+		if _, seen := calls[k]; seen {
+			continue
+		}
+		c, running := g.calls[k]
+		if !running {
+			c = &call[V]{done: make(chan struct{})}
+			g.calls[k] = c
+			owned = append(owned, k)
+		}
+		calls[k] = c
+	}
+	if len(owned) > 0 {
+		g.active.Add(1)
+		go g.runMany(ctx, owned, calls, timeout, missing, loadMany)
+	}
+	g.mu.Unlock()
+	values := make(map[K]V, len(calls))
+	errs := map[K]error{}
+	for k, c := range calls {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return values, errs, ctx.Err()
+		}
+		if c.err != nil {
+			errs[k] = c.err
+		} else {
+			values[k] = c.val
+		}
+	}
+	return values, errs, nil
+}
+
+func (g *Group[K, V]) runMany(caller context.Context, owned []K, calls map[K]*call[V], timeout time.Duration, missing error, loadMany func(context.Context, []K) (map[K]V, error)) {
+	defer g.active.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(caller), timeout)
+	stopOnClose := context.AfterFunc(g.root, cancel)
+	var values map[K]V
+	var err error
+	defer func() {
+		stopOnClose()
+		cancel()
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+		g.mu.Lock()
+		for _, k := range owned {
+			c := calls[k]
+			switch v, ok := values[k]; {
+			case err != nil:
+				c.err = err
+			case ok:
+				c.val = v
+			default:
+				c.err = missing
+			}
+			delete(g.calls, k)
+			close(c.done)
+		}
+		g.mu.Unlock()
+	}()
+	values, err = loadMany(ctx, owned)
+}

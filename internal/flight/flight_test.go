@@ -176,3 +176,40 @@ func TestCloseCancelsAndWaitsForLoads(t *testing.T) {
 		t.Fatal("Do after Close succeeded")
 	}
 }
+
+func TestDoManyLoadsTheRestOnceAndJoinsRunningLoads(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	g := New[int, string]()
+	defer g.Close()
+	notFound := errors.New("not found")
+	release := make(chan struct{})
+	singleDone := make(chan string, 1)
+	go func() {
+		v, _, _ := g.Do(context.Background(), 1, time.Second, func(context.Context) (string, error) {
+			<-release
+			return "single-1", nil
+		})
+		singleDone <- v
+	}()
+	time.Sleep(10 * time.Millisecond)
+	var batches atomic.Int32
+	var asked []int
+	go func() { time.Sleep(20 * time.Millisecond); close(release) }()
+	values, errs, err := g.DoMany(context.Background(), []int{1, 2, 3, 2}, time.Second, notFound, func(_ context.Context, keys []int) (map[int]string, error) {
+		batches.Add(1)
+		asked = keys
+		return map[int]string{2: "two"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches.Load() != 1 || len(asked) != 2 {
+		t.Fatalf("bulk loader ran %d times for keys %v; want once, for 2 and 3 only", batches.Load(), asked)
+	}
+	if values[1] != "single-1" || values[2] != "two" || !errors.Is(errs[3], notFound) {
+		t.Fatalf("values %v errors %v", values, errs)
+	}
+	if v := <-singleDone; v != "single-1" {
+		t.Fatalf("the single load got %q", v)
+	}
+}

@@ -1,0 +1,86 @@
+package valcache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// BulkLoader loads the values of keys the cache does not hold, in one call
+// to the source. Keys it leaves out of its map do not exist in the source.
+type BulkLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
+
+// GetManyWith returns the values of keys, loading those the cache lacks with
+// one call of load. Keys that a concurrent Get or GetManyWith of this cache
+// is loading are not loaded again: their loads are waited for. Keys absent
+// from the source are absent from the result (and cached as absent when
+// Options.NegativeTTL is set). If some keys failed, the others are returned
+// with a *KeyedBatchError[K] naming the failed ones.
+func (c *Cache[K, V]) GetManyWith(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
+	out, absent, err := c.getMany(ctx, keys)
+	if errors.Is(err, ErrClosed) {
+		return nil, err
+	}
+	if err != nil {
+		c.log.Warn("valcache: bulk read failed for some keys; loading them from the source", slog.String("namespace", c.ns), slog.Any("error", err))
+		if out == nil {
+			out, absent = map[K]V{}, map[K]bool{}
+		}
+	}
+	var missing []K
+	for _, k := range keys {
+		if _, hit := out[k]; !hit && !absent[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, errs, err := c.flights.DoMany(ctx, missing, c.loadTimeout, ErrNotFound, func(lctx context.Context, owned []K) (map[K]V, error) {
+		return c.loadManyAndStore(lctx, owned, load, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	failed := map[K]error{}
+	for k, v := range loaded {
+		out[k] = v
+	}
+	for k, e := range errs {
+		if !errors.Is(e, ErrNotFound) {
+			failed[k] = e
+		}
+	}
+	return out, batchErr(failed)
+}
+
+// loadManyAndStore stamps, loads keys in one call, and writes what came back
+// with the stamp (and the absences, when they are cached).
+func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
+	var st *Stamp
+	if c.versioner != nil {
+		var err error
+		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+			return nil, err
+		}
+	}
+	ctx2, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	defer cancel()
+	values, err := load(ctx2, keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(values) > 0 {
+		if err := c.SetManyWith(ctx, values, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
+			c.log.Warn("valcache: cannot cache bulk-loaded values", slog.String("namespace", c.ns), slog.Any("error", err))
+		}
+	}
+	if c.negativeTTL > 0 {
+		for _, k := range keys {
+			if _, ok := values[k]; !ok {
+				c.storeAbsence(ctx, k, st)
+			}
+		}
+	}
+	return values, nil
+}
