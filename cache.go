@@ -55,10 +55,30 @@ type Cache[K comparable, V any] struct {
 
 // entry is what a ValueStore holds for a cache: the typed value as it is, so a
 // hit needs no decoding. Metadata that bytes carry in the envelope go here.
+//
+// The small fields come first so that a hit's checks read the same cache
+// line as the entry's header, whatever the size of V.
 type entry[V any] struct {
-	value V
 	stamp *Stamp // nil when the provider keeps no versions
-	meta  meta   // zero unless the cache keeps times or caches absence
+	meta  *meta  // nil unless the cache keeps times or caches absence
+	value V
+}
+
+// newEntry builds an entry, keeping metadata only when there is some.
+func newEntry[V any](v V, st *Stamp, m meta) *entry[V] {
+	e := &entry[V]{value: v, stamp: st}
+	if m != (meta{}) {
+		e.meta = &m
+	}
+	return e
+}
+
+// metaOf is an entry's metadata, zero when it keeps none.
+func (e *entry[V]) metaOf() meta {
+	if e.meta == nil {
+		return meta{}
+	}
+	return *e.meta
 }
 
 // New returns a cache over provider configured by opts.

@@ -149,7 +149,7 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 			if s.value, s.valid, err = c.checkEntry(ctx, e); err != nil {
 				return s, err
 			}
-			s.valid = s.valid && c.classify(s.value, e.meta).state == fresh
+			s.valid = s.valid && c.classify(s.value, e.metaOf()).state == fresh
 			s.stamp = e.stamp
 		}
 		return s, nil

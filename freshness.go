@@ -87,7 +87,7 @@ func (c *Cache[K, V]) lookup(ctx context.Context, dk driver.Key) (found[V], erro
 		if err != nil || !valid {
 			return found[V]{present: true}, err
 		}
-		return c.classify(v, e.meta), nil
+		return c.classify(v, e.metaOf()), nil
 	}
 	var b []byte
 	var versions []driver.Version

@@ -41,6 +41,15 @@ type LoadOptions struct {
 // When the store fails, the load still runs and its value is returned: the
 // cache is a shortcut, not the source of truth. Such failures are logged.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+	if c.values != nil {
+		if dk, err := c.driverKey(key); err == nil {
+			if raw, found, err := c.values.GetValue(ctx, dk); err == nil && found {
+				if e, ok := c.servable(raw); ok {
+					return e.value, nil
+				}
+			}
+		}
+	}
 	r, err := c.Fetch(ctx, key, load, LoadOptions{})
 	return r.Value, err
 }
@@ -223,7 +232,7 @@ func (c *Cache[K, V]) storeAbsence(ctx context.Context, key K, st *Stamp) {
 	}
 	m, ttl, _ := c.loadedMeta(0, true)
 	if c.values != nil {
-		err = c.values.SetValue(ctx, dk, &entry[V]{stamp: st, meta: m}, 1, ttl)
+		err = c.values.SetValue(ctx, dk, newEntry(*new(V), st, m), 1, ttl)
 	} else {
 		var b []byte
 		if b, err = appendEnvelopeMeta(nil, c.codec, nil, st, m); err == nil {

@@ -25,17 +25,24 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		if err != nil || !found {
 			return zero, false, err
 		}
-		if e, ok := raw.(*entry[V]); ok && e.meta == (meta{}) {
-			// The common in-process hit, checked here so the value is copied
-			// once: no versions, or versions whose cells are all current.
-			if st := e.stamp; c.versioner == nil || (st != nil && st.cells != nil && st.cellsCurrent()) {
-				return e.value, true, nil
-			}
-			return c.checkEntry(ctx, e)
+		if e, ok := c.servable(raw); ok {
+			return e.value, true, nil
 		}
 	}
 	f, err := c.lookup(ctx, dk)
 	return f.value, f.state == fresh, err
+}
+
+// servable returns raw as this cache's typed entry when it can be served as
+// it is: no metadata, and no versions or only current ones (checked with
+// cells). It is the in-process hit, kept small so the value is copied once.
+func (c *Cache[K, V]) servable(raw any) (*entry[V], bool) {
+	e, ok := raw.(*entry[V])
+	if !ok || e.meta != nil {
+		return nil, false
+	}
+	st := e.stamp
+	return e, c.versioner == nil || (st != nil && st.cells != nil && st.cellsCurrent())
 }
 
 // checkEntry returns a typed entry's value if its stamp is still current.

@@ -57,7 +57,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 		return err
 	}
 	if c.values != nil {
-		return c.values.SetValue(ctx, dk, &entry[V]{value: value, stamp: st, meta: m}, c.weigh(key, value), ttl)
+		return c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
@@ -180,7 +180,7 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		t, _ := c.ttl.resolve(ttl)
 		m, t := c.writeMeta(t)
 		if c.values != nil {
-			if err := c.values.SetValue(ctx, dk, &entry[V]{value: v, stamp: st, meta: m}, c.weigh(k, v), t); err != nil {
+			if err := c.values.SetValue(ctx, dk, newEntry(v, st, m), c.weigh(k, v), t); err != nil {
 				failed[k] = err
 			}
 			continue

@@ -83,3 +83,29 @@ func BenchmarkInProcessSet(b *testing.B) {
 		},
 	})
 }
+
+// BenchmarkInProcessGetHit is the hit path of get-or-load (Get with a
+// loader that never runs), next to GetIfPresent's.
+func BenchmarkInProcessGetHit(b *testing.B) {
+	ctx := context.Background()
+	keys := benchKeys("user:")
+	vc := newInProcess(b)
+	for i, k := range keys {
+		if err := vc.Set(ctx, k, sampleUser(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	never := func(context.Context, string) (user, error) { b.Fatal("loader ran on a hit"); return user{}, nil }
+	sideBySide(b, map[string]func(int){
+		"getifpresent": func(i int) {
+			if _, ok, err := vc.GetIfPresent(ctx, keys[i%keyCount]); !ok || err != nil {
+				b.Fatal("miss", err)
+			}
+		},
+		"get": func(i int) {
+			if _, err := vc.Get(ctx, keys[i%keyCount], never); err != nil {
+				b.Fatal(err)
+			}
+		},
+	})
+}
