@@ -46,6 +46,17 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	st := &Stamp{tags: []string{"", "t"}, versions: []uint64{1, 2}}
+	withTimes, err := appendEnvelopeMeta(nil, codec.Msgpack(), fuzzValue{A: 3}, st, meta{written: time.UnixMilli(1_700_000_000_000), freshFor: time.Minute})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(withTimes)
+	absence, err := appendEnvelopeMeta(nil, codec.Msgpack(), nil, st, meta{negative: true, written: time.UnixMilli(1), freshFor: time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(absence)
 	f.Add([]byte{envelopeV1, 0, codec.IDRaw})
 	f.Add([]byte{})
 	f.Add([]byte{envelopeV1, 0xff, 0})
