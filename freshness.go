@@ -26,6 +26,20 @@ type found[V any] struct {
 	present bool // something is stored under the key, usable or not
 }
 
+// answer is what a lookup settles without loading: a fresh value, or a
+// cached absence (ErrNotFound). A failed lookup settles nothing.
+func (f found[V]) answer(lookupErr error) (v V, settled bool, err error) {
+	switch {
+	case lookupErr != nil:
+		return v, false, nil
+	case f.state == fresh:
+		return f.value, true, nil
+	case f.state == negative:
+		return v, true, ErrNotFound
+	}
+	return v, false, nil
+}
+
 // keepsTimes reports whether entries must record when they were written.
 func (c *Cache[K, V]) keepsTimes() bool {
 	return c.swr > 0 || c.sie > 0 || c.refreshAfter > 0

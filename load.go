@@ -69,20 +69,6 @@ const leaseMargin = time.Second
 // provider can elect one loader for the fleet, it loads only if elected and
 // otherwise waits for the elected loader's value.
 func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
-	if dk, err := c.driverKey(key); err == nil {
-		if f, err := c.lookup(ctx, dk); err == nil {
-			switch f.state {
-			case fresh:
-				return f.value, nil
-			case negative:
-				var zero V
-				return zero, ErrNotFound
-			}
-		}
-	}
-	if c.locker == nil || c.values != nil {
-		return c.loadHere(ctx, key, load, o)
-	}
 	dk, err := c.driverKey(key)
 	if err != nil {
 		var zero V
@@ -90,14 +76,11 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 	}
 	for {
 		f, err := c.lookup(ctx, dk)
-		if err == nil {
-			switch f.state {
-			case fresh:
-				return f.value, nil
-			case negative:
-				var zero V
-				return zero, ErrNotFound
-			}
+		if v, settled, err := f.answer(err); settled {
+			return v, err
+		}
+		if c.locker == nil || c.values != nil {
+			return c.loadHere(ctx, key, load, o)
 		}
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.

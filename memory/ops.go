@@ -89,15 +89,20 @@ func (p *Provider) replace(key driver.Key, it *item, now int64) {
 		if it == nil && (old == nil || !old.has(key.Namespace)) {
 			return old, otter.CancelOp
 		}
-		nb := old.with(key.Namespace, it, now)
-		switch {
-		case nb != nil:
-			return nb, otter.WriteOp
-		case found:
-			return nil, otter.InvalidateOp
-		}
-		return nil, otter.CancelOp
+		return writeBack(old.with(key.Namespace, it, now), found)
 	})
+}
+
+// writeBack tells otter what to do with a rebuilt bucket: store it, or, when
+// it came out empty, drop the key (or leave an absent key absent).
+func writeBack(nb *bucket, found bool) (*bucket, otter.ComputeOp) {
+	switch {
+	case nb != nil:
+		return nb, otter.WriteOp
+	case found:
+		return nil, otter.InvalidateOp
+	}
+	return nil, otter.CancelOp
 }
 
 // Delete implements driver.Provider.

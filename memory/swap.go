@@ -83,14 +83,7 @@ func (p *Provider) swap(ctx context.Context, key driver.Key, matches func(cur an
 			}
 			next = &it
 		}
-		nb := b.with(key.Namespace, next, now)
-		switch {
-		case nb != nil:
-			return nb, otter.WriteOp
-		case found:
-			return nil, otter.InvalidateOp
-		}
-		return nil, otter.CancelOp
+		return writeBack(b.with(key.Namespace, next, now), found)
 	})
 	return swapped, nil
 }
