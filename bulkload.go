@@ -78,7 +78,10 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkL
 	if c.negativeTTL > 0 {
 		for _, k := range keys {
 			if _, ok := values[k]; !ok {
-				c.storeAbsence(ctx, k, st)
+				if dk, err := c.driverKey(k); err == nil {
+					var zero V
+					_, _ = c.writeLoaded(ctx, k, dk, before{}, zero, st, 0, true)
+				}
 			}
 		}
 	}

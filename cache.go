@@ -44,7 +44,10 @@ type Cache[K comparable, V any] struct {
 	stats      counters
 	bufs       bufferPool
 	// flights runs one load per key at a time; loadTimeout bounds each.
-	flights     *flight.Group[K, V]
+	flights *flight.Group[K, V]
+	// refreshes run background reloads apart from flights, so that a caller
+	// who needs a value never joins a refresh that may decide to do nothing.
+	refreshes   *flight.Group[K, V]
 	loadTimeout time.Duration
 	// maxComputeRetries bounds a compute's retries after lost races.
 	maxComputeRetries int
@@ -94,14 +97,15 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		return nil, err
 	}
 	c := &Cache[K, V]{
-		ns:       opts.Namespace,
-		provider: provider,
-		key:      key,
-		codec:    opts.Codec,
-		ttl:      ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
-		weigh:    opts.Weigher,
-		log:      opts.Logger,
-		flights:  flight.New[K, V](),
+		ns:        opts.Namespace,
+		provider:  provider,
+		key:       key,
+		codec:     opts.Codec,
+		ttl:       ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
+		weigh:     opts.Weigher,
+		log:       opts.Logger,
+		flights:   flight.New[K, V](),
+		refreshes: flight.New[K, V](),
 	}
 	c.loadTimeout = opts.LoadTimeout
 	if c.loadTimeout == 0 {
@@ -155,6 +159,7 @@ func (c *Cache[K, V]) Namespace() string { return c.ns }
 func (c *Cache[K, V]) Close() error {
 	c.closed.Store(true)
 	c.flights.Close()
+	c.refreshes.Close()
 	return nil
 }
 

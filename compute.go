@@ -91,6 +91,7 @@ type snapshot[V any] struct {
 	value V
 	valid bool
 	stamp *Stamp
+	meta  meta
 }
 
 func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
@@ -149,8 +150,11 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 			if s.value, s.valid, err = c.checkEntry(ctx, e); err != nil {
 				return s, err
 			}
-			s.valid = s.valid && c.classify(s.value, e.metaOf()).state == fresh
-			s.stamp = e.stamp
+			if s.valid = s.valid && c.classify(s.value, e.metaOf()).state == fresh; !s.valid {
+				var zero V
+				s.value = zero // absent, as on every provider
+			}
+			s.stamp, s.meta = e.stamp, e.metaOf()
 		}
 		return s, nil
 	}
@@ -179,7 +183,7 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 		return s, nil
 	}
 	s.value = v
-	s.stamp = stampOf(c, env)
+	s.stamp, s.meta = stampOf(c, env), env.meta
 	return s, nil
 }
 
@@ -205,12 +209,17 @@ func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap sna
 	if err != nil {
 		return false, err
 	}
+	// Times: a kept TTL keeps the entry's, a new one starts afresh.
+	m, stored := c.writeMeta(ttl)
+	if keepTTL {
+		m = snap.meta
+	}
 	var st *Stamp
 	if op == ComputeSet && c.versioner != nil {
 		if st = snap.stamp; !snap.valid || st == nil {
 			// A fresh stamp, not the remembered one: a compute has no read-back
 			// to notice a namespace cleared elsewhere.
-			if st, err = c.stamp(ctx, nil, ttl); err != nil {
+			if st, err = c.stamp(ctx, nil, stored); err != nil {
 				return false, err
 			}
 		}
@@ -221,9 +230,9 @@ func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap sna
 		}
 		var value any
 		if op == ComputeSet {
-			value = &entry[V]{value: next, stamp: st}
+			value = newEntry(next, st, m)
 		}
-		return valueSwap.CompareAndSwapValue(ctx, dk, snap.raw, value, c.weigh(key, next), ttl, keepTTL)
+		return valueSwap.CompareAndSwapValue(ctx, dk, snap.raw, value, c.weigh(key, next), stored, keepTTL)
 	}
 	old, _ := snap.raw.([]byte)
 	if op == ComputeDelete {
@@ -232,11 +241,11 @@ func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap sna
 		}
 		return bytesSwap.CompareAndSwap(ctx, dk, old, nil, ttl, false)
 	}
-	b, err := appendEnvelope(nil, c.codec, next, st)
+	b, err := appendEnvelopeMeta(nil, c.codec, next, st, m)
 	if err != nil {
 		return false, err
 	}
-	return bytesSwap.CompareAndSwap(ctx, dk, old, b, ttl, keepTTL)
+	return bytesSwap.CompareAndSwap(ctx, dk, old, b, stored, keepTTL)
 }
 
 // backoff sleeps before retry attempt: exponential from 1 ms, capped at

@@ -44,7 +44,7 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 		return Result[V]{Value: f.value, Age: f.age}, nil
 	case f.state == negative:
 		return none, ErrNotFound
-	case f.state == stale && f.age <= f.meta.freshFor+c.swr:
+	case f.state == stale && f.age <= addTTL(f.meta.freshFor, c.swr):
 		c.refresh(ctx, key, dk, load, o)
 		return Result[V]{Value: f.value, Stale: true, Age: f.age}, nil
 	}
@@ -54,7 +54,7 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	if err == nil {
 		return Result[V]{Value: v}, nil
 	}
-	if f.state == stale && f.age <= f.meta.freshFor+c.sie && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+	if f.state == stale && time.Since(f.meta.written) <= addTTL(f.meta.freshFor, c.sie) && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 		return Result[V]{Value: f.value, Stale: true, Age: f.age, LoadErr: err}, nil
 	}
 	return none, err
@@ -74,7 +74,7 @@ func (c *Cache[K, V]) refreshLease() time.Duration { return c.loadTimeout + leas
 // where the provider can say so, once for the fleet; the current value
 // stays readable meanwhile, and is replaced when the reload succeeds.
 func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Loader[K, V], o LoadOptions) {
-	c.flights.Start(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
+	c.refreshes.Start(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
 		var zero V
 		if rl, ok := c.provider.(driver.RefreshLocker); ok {
 			won, err := rl.AcquireRefresh(lctx, dk, c.refreshLease())
@@ -82,6 +82,7 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 				return zero, err // another process refreshes it
 			}
 		}
+		prior := c.snapshotForLoad(lctx, dk)
 		var st *Stamp
 		if c.versioner != nil {
 			var err error
@@ -94,7 +95,8 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 			c.log.Warn("valcache: background refresh failed", slog.String("namespace", c.ns), slog.Any("error", err))
 			return v, err
 		}
-		if err := c.SetWith(lctx, key, v, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
+		// A write or delete made during the refresh wins over it.
+		if _, err := c.writeLoaded(lctx, key, dk, prior, v, st, o.TTL, false); err != nil {
 			c.log.Warn("valcache: cannot cache a refreshed value", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 		return v, nil

@@ -54,7 +54,17 @@ func (c *Cache[K, V]) writeMeta(ttl time.Duration) (meta, time.Duration) {
 	if !c.keepsTimes() || ttl == NoExpiry {
 		return meta{}, ttl
 	}
-	return meta{written: time.Now(), freshFor: ttl}, ttl + c.staleWindow()
+	return meta{written: time.Now(), freshFor: ttl}, addTTL(ttl, c.staleWindow())
+}
+
+// addTTL adds durations without overflowing: the longest TTLs stand for
+// "practically for ever", and a stale window added to one must stay so.
+func addTTL(a, b time.Duration) time.Duration {
+	const longest = time.Duration(1<<63 - 1)
+	if a > longest-b {
+		return longest
+	}
+	return a + b
 }
 
 // classify places an entry that passed its stamp check.
@@ -76,7 +86,7 @@ func (c *Cache[K, V]) classify(v V, m meta) found[V] {
 		f.state = absent
 	case f.age <= m.freshFor:
 		f.state = fresh
-	case f.age <= m.freshFor+c.staleWindow():
+	case f.age <= addTTL(m.freshFor, c.staleWindow()):
 		f.state = stale
 	}
 	return f

@@ -79,7 +79,8 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		if v, settled, err := f.answer(err); settled {
 			return v, err
 		}
-		if c.locker == nil || c.values != nil {
+		// Without a reliable read there is nothing to coordinate on: load.
+		if c.locker == nil || c.values != nil || err != nil {
 			return c.loadHere(ctx, key, load, o)
 		}
 		// Replace only an entry seen out of date: one that appeared since
@@ -120,6 +121,12 @@ func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V]) (
 // while this load's placeholder is still there, so a write or delete made
 // meanwhile wins; a failed load removes the placeholder at once.
 func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, token string, load Loader[K, V], o LoadOptions) (V, error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.releaseLoad(dk, token) // other processes need not wait out the lease
+			panic(r)
+		}
+	}()
 	var zero V
 	var st *Stamp
 	if c.versioner != nil {
@@ -181,50 +188,33 @@ func (c *Cache[K, V]) releaseLoad(dk driver.Key, token string) {
 	}
 }
 
-// loadHere loads in this process alone: stamp, load, write.
+// loadHere loads in this process alone: snapshot, stamp, load, and write
+// unless the key changed meanwhile.
 func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
+	dk, err := c.driverKey(key)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	prior := c.snapshotForLoad(ctx, dk)
 	var st *Stamp
 	if c.versioner != nil {
-		var err error
 		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
 			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 	}
 	v, err := c.runLoader(ctx, key, load)
-	if errors.Is(err, ErrNotFound) && c.negativeTTL > 0 && (c.versioner == nil || st != nil) {
-		c.storeAbsence(ctx, key, st)
-		return v, err
-	}
-	if err != nil {
+	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
+	if err != nil && !absent {
 		return v, err
 	}
 	if c.versioner != nil && st == nil {
-		return v, nil
+		return v, err
 	}
-	if err := c.SetWith(ctx, key, v, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
-		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
+	if _, werr := c.writeLoaded(ctx, key, dk, prior, v, st, o.TTL, absent); werr != nil {
+		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", werr))
 	}
-	return v, nil
-}
-
-// storeAbsence caches that the source has no value for key.
-func (c *Cache[K, V]) storeAbsence(ctx context.Context, key K, st *Stamp) {
-	dk, err := c.driverKey(key)
-	if err != nil {
-		return
-	}
-	m, ttl, _ := c.loadedMeta(0, true)
-	if c.values != nil {
-		err = c.values.SetValue(ctx, dk, newEntry(*new(V), st, m), 1, ttl)
-	} else {
-		var b []byte
-		if b, err = appendEnvelopeMeta(nil, c.codec, nil, st, m); err == nil {
-			err = c.provider.Set(ctx, dk, b, ttl)
-		}
-	}
-	if err != nil {
-		c.log.Warn("valcache: cannot cache an absence", slog.String("namespace", c.ns), slog.Any("error", err))
-	}
+	return v, err
 }
 
 // loadTTL is how long the version keys of a load's stamp must live: as
@@ -238,7 +228,7 @@ func (c *Cache[K, V]) loadTTL(ttl time.Duration) time.Duration {
 		return longest
 	}
 	if c.keepsTimes() {
-		longest += c.staleWindow()
+		longest = addTTL(longest, c.staleWindow())
 	}
 	return max(longest, c.negativeTTL)
 }

@@ -30,7 +30,11 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		}
 	}
 	f, err := c.lookup(ctx, dk)
-	return f.value, f.state == fresh, err
+	if err != nil || f.state != fresh {
+		var zero V
+		return zero, false, err
+	}
+	return f.value, true, nil
 }
 
 // servable returns raw as this cache's typed entry when it can be served as

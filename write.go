@@ -47,6 +47,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if err != nil {
 		return err
 	}
+	c.touch(key)
 	ttl, err := c.ttl.resolve(o.TTL)
 	if err != nil {
 		return err
@@ -155,7 +156,7 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		return err
 	}
 	if longest != NoExpiry && c.keepsTimes() {
-		longest += c.staleWindow()
+		longest = addTTL(longest, c.staleWindow())
 	}
 	var st *Stamp
 	write := true
@@ -230,6 +231,7 @@ func (c *Cache[K, V]) Delete(ctx context.Context, key K) error {
 	if err != nil {
 		return err
 	}
+	c.touch(key)
 	return c.provider.Delete(ctx, dk)
 }
 
@@ -265,4 +267,10 @@ func (c *Cache[K, V]) Clear(ctx context.Context) error {
 		return c.versioner.BumpVersions(ctx, c.nsKey)
 	}
 	return c.provider.Clear(ctx, c.ns)
+}
+
+// touch tells this cache's running loads of key that they are out of date.
+func (c *Cache[K, V]) touch(key K) {
+	c.flights.Touch(key)
+	c.refreshes.Touch(key)
 }

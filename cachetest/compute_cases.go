@@ -27,6 +27,41 @@ func increment(ctx context.Context, c *valcache.Cache[string, int], key string) 
 }
 
 var computeCases = []testCase{
+	{"ComputeDuringALoadTakesTheKey", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, int]{})
+		inLoad, release := make(chan struct{}), make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = c.Get(ctxFor(t), "k", func(context.Context, string) (int, error) {
+				close(inLoad)
+				<-release
+				return 100, nil
+			})
+		}()
+		<-inLoad
+		v, found, err := c.Compute(ctxFor(t), "k", func(old int, _ bool) (int, valcache.ComputeOp, error) {
+			return old + 1, valcache.ComputeSet, nil
+		}, valcache.ComputeOptions{})
+		if err != nil || !found || v != 1 {
+			t.Fatalf("Compute while a load runs = %d %v %v; want 1 (the key taken over)", v, found, err)
+		}
+		close(release)
+		<-done
+		wantGet(t, c, "k", 1)
+	}},
+	{"ComputeKeepsTheEntrysFreshness", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, int]{TTL: 200 * time.Millisecond, StaleWhileRevalidate: 5 * time.Second})
+		if err := c.Set(ctxFor(t), "k", 1); err != nil {
+			t.Fatal(err)
+		}
+		inc := func(old int, _ bool) (int, valcache.ComputeOp, error) { return old + 1, valcache.ComputeSet, nil }
+		if _, _, err := c.Compute(ctxFor(t), "k", inc, valcache.ComputeOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(400 * time.Millisecond)
+		wantNoGet(t, c, "k") // past the TTL the computed value is stale, not fresh
+	}},
 	{"ConcurrentIncrementsLoseNoUpdate", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, int]{})
 		const workers, each = 8, 40

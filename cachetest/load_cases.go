@@ -14,6 +14,63 @@ import (
 )
 
 var loadCases = []testCase{
+	{"AWriteOrDeleteDuringTheLoadWins", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{})
+		for _, action := range []string{"set", "delete"} {
+			key := "k-" + action
+			if action == "delete" {
+				if err := c.Set(ctxFor(t), key, "old"); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Delete(ctxFor(t), key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			inLoad, release := make(chan struct{}), make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, _ = c.Get(ctxFor(t), key, func(context.Context, string) (string, error) {
+					close(inLoad)
+					<-release
+					return "from-source", nil
+				})
+			}()
+			<-inLoad
+			var err error
+			if action == "set" {
+				err = c.Set(ctxFor(t), key, "written-during-load")
+			} else {
+				err = c.Delete(ctxFor(t), key)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			<-done
+			v, found, err := c.GetIfPresent(ctxFor(t), key)
+			switch {
+			case err != nil:
+				t.Fatal(err)
+			case action == "set" && v != "written-during-load":
+				t.Fatalf("a Set during the load was overwritten by the load: %q", v)
+			case action == "delete" && found:
+				t.Fatalf("a Delete during the load was undone by the load: %q", v)
+			}
+		}
+	}},
+	{"AfterALoaderPanicsTheNextLoadRunsAtOnce", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{LoadTimeout: 5 * time.Second})
+		_, _ = c.Get(ctxFor(t), "k", func(context.Context, string) (string, error) { panic("loader bug") })
+		began := time.Now()
+		v, err := c.Get(ctxFor(t), "k", func(context.Context, string) (string, error) { return "ok", nil })
+		if err != nil || v != "ok" {
+			t.Fatalf("Get after a panicking load: %q %v", v, err)
+		}
+		if took := time.Since(began); took > time.Second {
+			t.Fatalf("the next load waited %v: the panicking load kept the key", took)
+		}
+	}},
 	{"OneLoadForConcurrentCallers", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		var loads atomic.Int32

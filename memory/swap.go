@@ -22,7 +22,7 @@ func (p *Provider) CompareAndSwapValue(ctx context.Context, key driver.Key, old,
 		if old == nil {
 			return !found
 		}
-		return found && cur == old
+		return found && sameStored(cur, old)
 	}, value, max(weight, 1), ttl, keepTTL)
 }
 
@@ -86,4 +86,15 @@ func (p *Provider) swap(ctx context.Context, key driver.Key, matches func(cur an
 		return writeBack(b.with(key.Namespace, next, now), found)
 	})
 	return swapped, nil
+}
+
+// sameStored compares two stored values by identity. == on interfaces
+// panics for slices, which byte values are, so they compare by backing array.
+func sameStored(a, b any) bool {
+	ab, aIsBytes := a.([]byte)
+	bb, bIsBytes := b.([]byte)
+	if aIsBytes || bIsBytes {
+		return aIsBytes && bIsBytes && len(ab) == len(bb) && (len(ab) == 0 || &ab[0] == &bb[0])
+	}
+	return a == b
 }

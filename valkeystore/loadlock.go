@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,9 @@ var _ driver.LoadLocker = (*Provider)(nil)
 // readers tell the two apart by one byte.
 const placeholderPrefix = "\xffvalcache-load:"
 
-func isPlaceholder(b []byte) bool { return len(b) > 0 && b[0] == placeholderPrefix[0] }
+func isPlaceholder(b []byte) bool {
+	return len(b) > 0 && b[0] == placeholderPrefix[0] && strings.HasPrefix(string(b), placeholderPrefix)
+}
 
 // pollFallback bounds how long a waiter sleeps without an invalidation, in
 // case a push is lost (reconnect) or tracking is unavailable.

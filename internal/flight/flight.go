@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,17 +24,43 @@ func (e *PanicError) Error() string { return fmt.Sprintf("flight: load panicked:
 
 // Group deduplicates loads by key. Its zero value is not usable; use New.
 type Group[K comparable, V any] struct {
-	mu     sync.Mutex
-	calls  map[K]*call[V]
-	root   context.Context // cancelled by Close
-	stop   context.CancelFunc
-	active sync.WaitGroup
+	mu      sync.Mutex
+	calls   map[K]*call[V]
+	root    context.Context // cancelled by Close
+	stop    context.CancelFunc
+	active  sync.WaitGroup
+	running atomic.Int64 // calls in the map, so Touch can skip the lock
 }
 
 type call[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+	done    chan struct{}
+	val     V
+	err     error
+	touched atomic.Bool // the key was written while this load ran
+}
+
+// touchedKey carries a running load's touched flag in its context.
+type touchedKey struct{}
+
+// Overtaken reports whether the key being loaded under ctx was written
+// (Touch) since the load started, in which case the load must not write
+// its value over the newer one.
+func Overtaken(ctx context.Context) bool {
+	t, ok := ctx.Value(touchedKey{}).(*atomic.Bool)
+	return ok && t.Load()
+}
+
+// Touch marks a running load of key as overtaken by a write. It costs one
+// atomic load when no load is running.
+func (g *Group[K, V]) Touch(key K) {
+	if g.running.Load() == 0 {
+		return
+	}
+	g.mu.Lock()
+	if c, ok := g.calls[key]; ok {
+		c.touched.Store(true)
+	}
+	g.mu.Unlock()
 }
 
 // New returns a group whose loads are cancelled and waited for by Close.
@@ -57,6 +84,7 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, timeout time.Duration, load
 		}
 		c = &call[V]{done: make(chan struct{})}
 		g.calls[key] = c
+		g.running.Add(1)
 		g.active.Add(1)
 		go g.run(ctx, key, c, timeout, load)
 	}
@@ -81,16 +109,19 @@ func (g *Group[K, V]) run(caller context.Context, key K, c *call[V], timeout tim
 		}
 		g.mu.Lock()
 		delete(g.calls, key)
+		g.running.Add(-1)
 		g.mu.Unlock()
 		close(c.done)
 	}()
-	c.val, c.err = load(ctx)
+	c.val, c.err = load(context.WithValue(ctx, touchedKey{}, &c.touched))
 }
 
 // Close cancels running loads and waits for them to return. Do fails after
 // Close.
 func (g *Group[K, V]) Close() {
+	g.mu.Lock() // no load may start between the stop and the wait
 	g.stop()
+	g.mu.Unlock()
 	g.active.Wait()
 }
 
@@ -105,6 +136,7 @@ func (g *Group[K, V]) Start(ctx context.Context, key K, timeout time.Duration, l
 	}
 	c := &call[V]{done: make(chan struct{})}
 	g.calls[key] = c
+	g.running.Add(1)
 	g.active.Add(1)
 	go g.run(ctx, key, c, timeout, load)
 }
@@ -130,6 +162,7 @@ func (g *Group[K, V]) DoMany(ctx context.Context, keys []K, timeout time.Duratio
 		if !running {
 			c = &call[V]{done: make(chan struct{})}
 			g.calls[k] = c
+			g.running.Add(1)
 			owned = append(owned, k)
 		}
 		calls[k] = c
@@ -180,6 +213,7 @@ func (g *Group[K, V]) runMany(caller context.Context, owned []K, calls map[K]*ca
 				c.err = missing
 			}
 			delete(g.calls, k)
+			g.running.Add(-1)
 			close(c.done)
 		}
 		g.mu.Unlock()

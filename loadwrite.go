@@ -1,0 +1,78 @@
+package valcache
+
+import (
+	"context"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/flight"
+)
+
+// before is what a load saw stored under its key before it ran, so that its
+// write can lose to any write or delete made during the load.
+type before struct {
+	raw any  // []byte, a stored value, or nil for absent
+	ok  bool // the snapshot was taken and the provider can compare and swap
+}
+
+// snapshotForLoad reads what is stored under dk, when the provider can
+// later compare against it.
+func (c *Cache[K, V]) snapshotForLoad(ctx context.Context, dk driver.Key) before {
+	if c.values != nil {
+		if _, ok := c.provider.(driver.ValueSwapper); !ok {
+			return before{}
+		}
+		raw, found, err := c.values.GetValue(ctx, dk)
+		if err != nil {
+			return before{}
+		}
+		if !found {
+			raw = nil
+		}
+		return before{raw: raw, ok: true}
+	}
+	if _, ok := c.provider.(driver.Swapper); !ok {
+		return before{}
+	}
+	b, found, err := c.provider.Get(ctx, dk)
+	if err != nil {
+		return before{}
+	}
+	if !found {
+		return before{ok: true}
+	}
+	return before{raw: b, ok: true}
+}
+
+// writeLoaded stores a loaded value (or, with absent, a cached absence) if
+// the key still holds what the snapshot saw, and plainly when no snapshot
+// could be taken. It reports whether it wrote.
+func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, prior before, v V, st *Stamp, ttl time.Duration, absent bool) (bool, error) {
+	if flight.Overtaken(ctx) { // this cache wrote or deleted the key meanwhile
+		return false, nil
+	}
+	m, stored, err := c.loadedMeta(ttl, absent)
+	if err != nil {
+		return false, err
+	}
+	weight := uint32(1)
+	if !absent {
+		weight = c.weigh(key, v)
+	}
+	if c.values != nil {
+		e := newEntry(v, st, m)
+		if prior.ok {
+			return c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, e, weight, stored, false)
+		}
+		return true, c.values.SetValue(ctx, dk, e, weight, stored)
+	}
+	b, err := appendEnvelopeMeta(nil, c.codec, v, st, m)
+	if err != nil {
+		return false, err
+	}
+	if prior.ok {
+		old, _ := prior.raw.([]byte)
+		return c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, old, b, stored, false)
+	}
+	return true, c.provider.Set(ctx, dk, b, stored)
+}
