@@ -23,7 +23,8 @@ type found[V any] struct {
 	state   state
 	age     time.Duration // since written, when the entry keeps times
 	meta    meta
-	present bool // something is stored under the key, usable or not
+	present bool   // something is stored under the key, usable or not
+	raw     []byte // what the byte path read, usable or not
 }
 
 // answer is what a lookup settles without loading: a fresh value, or a
@@ -127,11 +128,13 @@ func (c *Cache[K, V]) lookup(ctx context.Context, dk driver.Key) (found[V], erro
 	}
 	v, env, decoded := c.decode(dk, b, true)
 	if !decoded {
-		return found[V]{present: true}, nil
+		return found[V]{present: true, raw: b}, nil
 	}
 	valid, err := c.validStamps(ctx, env, versions)
 	if err != nil || !valid {
-		return found[V]{present: true}, err
+		return found[V]{present: true, raw: b}, err
 	}
-	return c.classify(v, env.meta), nil
+	f := c.classify(v, env.meta)
+	f.raw = b
+	return f, nil
 }

@@ -85,13 +85,13 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		}
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.
-		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, f.present)
+		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, f.raw)
 		switch {
 		case err != nil:
 			c.log.Warn("valcache: cannot coordinate a load with other processes; loading here", slog.String("namespace", c.ns), slog.Any("error", err))
 			return c.loadHere(ctx, key, load, o)
 		case elected:
-			return c.loadElected(ctx, key, dk, token, load, o)
+			return c.loadElected(ctx, key, dk, token, c.restorable(f), load, o)
 		}
 		if err := c.locker.WaitLoad(ctx, dk); err != nil {
 			var zero V
@@ -120,10 +120,10 @@ func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V]) (
 // loadElected loads as the fleet's loader of dk: the value is written only
 // while this load's placeholder is still there, so a write or delete made
 // meanwhile wins; a failed load removes the placeholder at once.
-func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, token string, load Loader[K, V], o LoadOptions) (V, error) {
+func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, token string, stale restore, load Loader[K, V], o LoadOptions) (V, error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.releaseLoad(dk, token) // other processes need not wait out the lease
+			c.releaseLoad(dk, token, stale) // other processes need not wait out the lease
 			panic(r)
 		}
 	}()
@@ -132,30 +132,30 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 	if c.versioner != nil {
 		var err error
 		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
-			c.releaseLoad(dk, token)
+			c.releaseLoad(dk, token, stale)
 			return zero, err
 		}
 	}
 	v, err := c.runLoader(ctx, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
-		c.releaseLoad(dk, token)
+		c.releaseLoad(dk, token, stale)
 		return v, err
 	}
 	m, ttl, err := c.loadedMeta(o.TTL, absent)
 	if err != nil {
-		c.releaseLoad(dk, token)
+		c.releaseLoad(dk, token, stale)
 		return v, err
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
 	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, v, st, m); err != nil {
-		c.releaseLoad(dk, token)
+		c.releaseLoad(dk, token, stale)
 		return v, err
 	}
 	if _, err := c.locker.SetLoaded(ctx, dk, token, buf.b, ttl); err != nil {
 		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
-		c.releaseLoad(dk, token)
+		c.releaseLoad(dk, token, stale)
 	}
 	if absent {
 		var zero V
@@ -178,12 +178,34 @@ func (c *Cache[K, V]) loadedMeta(ttl time.Duration, absent bool) (meta, time.Dur
 	return m, stored, nil
 }
 
-// releaseLoad gives up a load's placeholder, on a context of its own: the
-// load's may be the one that ended.
-func (c *Cache[K, V]) releaseLoad(dk driver.Key, token string) {
+// restore is a stale entry a load replaced, kept to be put back if the
+// load fails, so that stale-if-error still has it.
+type restore struct {
+	bytes []byte
+	ttl   time.Duration
+}
+
+// restorable returns what to put back if a reload of f fails: the stale
+// bytes, for the rest of their stale window, when stale-if-error may serve
+// them.
+func (c *Cache[K, V]) restorable(f found[V]) restore {
+	if f.state != stale || c.sie <= 0 {
+		return restore{}
+	}
+	left := addTTL(f.meta.freshFor, c.staleWindow()) - time.Since(f.meta.written)
+	if left <= 0 {
+		return restore{}
+	}
+	return restore{bytes: f.raw, ttl: left}
+}
+
+// releaseLoad gives up a load's placeholder, putting back the stale entry
+// it replaced if there is one, on a context of its own: the load's may be
+// the one that ended.
+func (c *Cache[K, V]) releaseLoad(dk driver.Key, token string, stale restore) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := c.locker.ReleaseLoad(ctx, dk, token); err != nil {
+	if err := c.locker.ReleaseLoad(ctx, dk, token, stale.bytes, stale.ttl); err != nil {
 		c.log.Warn("valcache: cannot release a load; other processes wait for its lease", slog.String("namespace", c.ns), slog.Any("error", err))
 	}
 }

@@ -17,11 +17,12 @@ import (
 // Fallback: loads are deduplicated within each process only.
 type LoadLocker interface {
 	// AcquireLoad makes the caller the loader of key for lease, unless
-	// another loader holds it. With replace, it also takes the key over from
-	// a value that is there (one the caller found out of date); without, it
-	// acquires only an absent key, so a value written since the caller looked
-	// is never replaced. The token identifies this load and only this one.
-	AcquireLoad(ctx context.Context, key Key, lease time.Duration, replace bool) (token string, acquired bool, err error)
+	// another loader holds it. seen is what the caller found stored and out
+	// of date: the key is taken over only while it still holds exactly seen,
+	// or nothing; with seen nil, only an absent key is taken. So a value
+	// written since the caller looked is never replaced. The token
+	// identifies this load and only this one.
+	AcquireLoad(ctx context.Context, key Key, lease time.Duration, seen []byte) (token string, acquired bool, err error)
 
 	// WaitLoad returns when key may have changed (its load finished, was
 	// abandoned, or its lease ran out), or when ctx ends. It may return
@@ -33,6 +34,8 @@ type LoadLocker interface {
 	SetLoaded(ctx context.Context, key Key, token string, value []byte, ttl time.Duration) (bool, error)
 
 	// ReleaseLoad removes the placeholder of token, if it is still there, so
-	// that another process may load at once.
-	ReleaseLoad(ctx context.Context, key Key, token string) error
+	// that another process may load at once. With restore, it puts those
+	// bytes back instead, for restoreTTL: a failed reload keeps the stale
+	// value that stale-if-error serves.
+	ReleaseLoad(ctx context.Context, key Key, token string, restore []byte, restoreTTL time.Duration) error
 }

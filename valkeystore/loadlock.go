@@ -3,6 +3,7 @@ package valkeystore
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -28,11 +29,12 @@ func isPlaceholder(b []byte) bool {
 // case a push is lost (reconnect) or tracking is unavailable.
 const pollFallback = 200 * time.Millisecond
 
-// replaceScript sets the placeholder over anything but a live placeholder.
-// One key, so one slot.
+// replaceScript sets the placeholder if the key is absent or still holds the
+// bytes the caller saw (compared by SHA-1, so they are not sent back). One
+// key, so one slot.
 var replaceScript = valkey.NewLuaScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return 0 end
+if v and redis.sha1hex(v) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1`)
 
@@ -42,10 +44,12 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '-1' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`)
 
-// releaseScript removes our placeholder and nothing else.
+// releaseScript removes our placeholder and nothing else, or puts back the
+// bytes it replaced.
 var releaseScript = valkey.NewLuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
+return redis.call('DEL', KEYS[1])`)
 
 func newToken() string {
 	var b [16]byte
@@ -55,7 +59,7 @@ func newToken() string {
 
 // AcquireLoad implements driver.LoadLocker: SET NX PX for an absent key,
 // or a one-key script that replaces anything but a live placeholder.
-func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, replace bool) (string, bool, error) {
+func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (string, bool, error) {
 	if err := p.gate(); err != nil {
 		return "", false, err
 	}
@@ -63,7 +67,7 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 	defer cancel()
 	token := newToken()
 	name := p.keys.entryKey(key)
-	if !replace {
+	if seen == nil {
 		err := p.client.Do(ctx, p.client.B().Set().Key(name).Value(placeholderPrefix+token).Nx().PxMilliseconds(millis(lease)).Build()).Error()
 		if valkey.IsValkeyNil(err) {
 			return "", false, nil
@@ -73,8 +77,9 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 		}
 		return token, true, nil
 	}
+	sum := sha1.Sum(seen)
 	n, err := replaceScript.Exec(ctx, p.client, []string{name},
-		[]string{placeholderPrefix + token, placeholderPrefix, itoa(millis(lease))}).AsInt64()
+		[]string{placeholderPrefix + token, hex.EncodeToString(sum[:]), itoa(millis(lease))}).AsInt64()
 	if err != nil {
 		return "", false, wrap("acquire load", err)
 	}
@@ -104,13 +109,19 @@ func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, 
 }
 
 // ReleaseLoad implements driver.LoadLocker.
-func (p *Provider) ReleaseLoad(ctx context.Context, key driver.Key, token string) error {
+func (p *Provider) ReleaseLoad(ctx context.Context, key driver.Key, token string, restore []byte, restoreTTL time.Duration) error {
 	if err := p.gate(); err != nil {
 		return err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
-	if err := releaseScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)}, []string{placeholderPrefix + token}).Error(); err != nil {
+	px := "1"
+	if restore != nil && restoreTTL > 0 {
+		px = itoa(millis(restoreTTL))
+	} else {
+		restore = nil
+	}
+	if err := releaseScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)}, []string{placeholderPrefix + token, string(restore), px}).Error(); err != nil {
 		return wrap("release load", err)
 	}
 	return nil
