@@ -139,7 +139,7 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 	v, err := c.runLoader(ctx, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
-		c.releaseLoad(dk, token, stale)
+		c.failLoad(dk, token, stale, err)
 		return v, err
 	}
 	m, ttl, err := c.loadedMeta(o.TTL, absent)
@@ -176,6 +176,24 @@ func (c *Cache[K, V]) loadedMeta(ttl time.Duration, absent bool) (meta, time.Dur
 	}
 	m, stored := c.writeMeta(ttl)
 	return m, stored, nil
+}
+
+// failureHold is how long a failed fleet load's mark answers its waiters.
+const failureHold = time.Second
+
+// failLoad ends a failed fleet load: the stale entry it replaced goes back
+// if there is one; otherwise the waiters are told of the failure, so they
+// return it rather than each trying the source in turn.
+func (c *Cache[K, V]) failLoad(dk driver.Key, token string, stale restore, cause error) {
+	if stale.bytes != nil {
+		c.releaseLoad(dk, token, stale)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.locker.FailLoad(ctx, dk, token, cause.Error(), min(failureHold, c.loadTimeout)); err != nil {
+		c.releaseLoad(dk, token, stale)
+	}
 }
 
 // restore is a stale entry a load replaced, kept to be put back if the

@@ -33,9 +33,25 @@ type LoadLocker interface {
 	// token, and reports whether it did.
 	SetLoaded(ctx context.Context, key Key, token string, value []byte, ttl time.Duration) (bool, error)
 
+	// FailLoad replaces the placeholder of token, if it is still there, with
+	// a mark that the load failed, kept for hold: the processes waiting on
+	// the load then return its error at once (WaitLoad returns a
+	// *LoadFailedError) instead of each trying the failing source in turn.
+	FailLoad(ctx context.Context, key Key, token, reason string, hold time.Duration) error
+
 	// ReleaseLoad removes the placeholder of token, if it is still there, so
 	// that another process may load at once. With restore, it puts those
 	// bytes back instead, for restoreTTL: a failed reload keeps the stale
 	// value that stale-if-error serves.
 	ReleaseLoad(ctx context.Context, key Key, token string, restore []byte, restoreTTL time.Duration) error
+}
+
+// LoadFailedError is what WaitLoad returns when the load it waited for
+// failed in another process.
+type LoadFailedError struct {
+	Reason string
+}
+
+func (e *LoadFailedError) Error() string {
+	return "valcache: the load of this key failed in another process: " + e.Reason
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/valkeystore"
 )
 
@@ -283,4 +284,50 @@ func TestComputeIncrementsFromSeveralProcessesReachTheExactTotal(t *testing.T) {
 		}
 		t.Logf("%d processes x %d goroutines x %d increments: total %d, exact", procs, incrementers, incrementsEach, got)
 	})
+}
+
+func TestAFailedFleetLoadAnswersItsWaitersOnce(t *testing.T) {
+	addrs := []string{servers.Valkey(t).Addr()}
+	p1 := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "fail:"})
+	p2 := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "fail:"})
+	opts := valcache.Options[string, string]{Namespace: "f", LoadTimeout: 2 * time.Second}
+	leader, err := valcache.New(p1, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiter, err := valcache.New(p2, opts) // another client: another process, as far as the server can tell
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	inLoad := make(chan struct{})
+	failing := func(context.Context, string) (string, error) {
+		if calls.Add(1) == 1 {
+			close(inLoad)
+		}
+		time.Sleep(300 * time.Millisecond)
+		return "", errors.New("source down")
+	}
+	leaderErr := make(chan error, 1)
+	go func() { _, err := leader.Get(context.Background(), "k", failing); leaderErr <- err }()
+	<-inLoad
+	began := time.Now()
+	_, err = waiter.Get(context.Background(), "k", failing)
+	var lf *driver.LoadFailedError
+	if !errors.As(err, &lf) || !strings.Contains(lf.Reason, "source down") {
+		t.Fatalf("the waiter got %v; want the failed load's error", err)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Fatalf("the waiter took %v to learn of the failure", took)
+	}
+	if err := <-leaderErr; err == nil {
+		t.Fatal("the leader's load succeeded")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the failing source was called %d times for one leader and one waiter", n)
+	}
+	// A new call tries afresh: errors are not cached.
+	if v, err := waiter.Get(context.Background(), "k", func(context.Context, string) (string, error) { return "back", nil }); err != nil || v != "back" {
+		t.Fatalf("a new Get after the failure: %q %v", v, err)
+	}
 }

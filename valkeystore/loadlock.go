@@ -16,18 +16,32 @@ import (
 
 var _ driver.LoadLocker = (*Provider)(nil)
 
-// placeholderPrefix starts every load placeholder. Its first byte, 0xff,
-// can never start an envelope (whose first byte is its format, 1), so
-// readers tell the two apart by one byte.
-const placeholderPrefix = "\xffvalcache-load:"
+// Markers held in an entry's key instead of a value: a load in progress,
+// or a load that just failed. Their first byte, 0xff, can never start an
+// envelope (whose first byte is its format, 1).
+const (
+	markerPrefix      = "\xffvalcache-"
+	placeholderPrefix = markerPrefix + "load:"
+	failurePrefix     = markerPrefix + "fail:"
+)
 
+// isPlaceholder reports a marker: reads treat one as a miss.
 func isPlaceholder(b []byte) bool {
-	return len(b) > 0 && b[0] == placeholderPrefix[0] && strings.HasPrefix(string(b), placeholderPrefix)
+	return len(b) > 0 && b[0] == markerPrefix[0] && strings.HasPrefix(string(b), markerPrefix)
 }
 
 // pollFallback bounds how long a waiter sleeps without an invalidation, in
 // case a push is lost (reconnect) or tracking is unavailable.
 const pollFallback = 200 * time.Millisecond
+
+// acquireScript sets the placeholder on an absent key, or over a failure
+// mark: the mark answers the waiters of the load that failed, and a new
+// caller tries afresh (errors are not cached). One key, so one slot.
+var acquireScript = valkey.NewLuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`)
 
 // replaceScript sets the placeholder if the key is absent or still holds the
 // bytes the caller saw (compared by SHA-1, so they are not sent back). One
@@ -44,6 +58,30 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '-1' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`)
 
+// failScript swaps our placeholder for a failure mark.
+var failScript = valkey.NewLuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)
+
+// FailLoad implements driver.LoadLocker.
+func (p *Provider) FailLoad(ctx context.Context, key driver.Key, token, reason string, hold time.Duration) error {
+	if err := p.gate(); err != nil {
+		return err
+	}
+	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
+	defer cancel()
+	if len(reason) > 512 {
+		reason = reason[:512]
+	}
+	err := failScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)},
+		[]string{placeholderPrefix + token, failurePrefix + reason, itoa(max(millis(hold), 1))}).Error()
+	if err != nil {
+		return wrap("fail load", err)
+	}
+	return nil
+}
+
 // releaseScript removes our placeholder and nothing else, or puts back the
 // bytes it replaced.
 var releaseScript = valkey.NewLuaScript(`
@@ -57,8 +95,8 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// AcquireLoad implements driver.LoadLocker: SET NX PX for an absent key,
-// or a one-key script that replaces anything but a live placeholder.
+// AcquireLoad implements driver.LoadLocker with one-key scripts: for an
+// absent key (or one marked as failed), or for the exact stale bytes seen.
 func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (string, bool, error) {
 	if err := p.gate(); err != nil {
 		return "", false, err
@@ -68,14 +106,12 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 	token := newToken()
 	name := p.keys.entryKey(key)
 	if seen == nil {
-		err := p.client.Do(ctx, p.client.B().Set().Key(name).Value(placeholderPrefix+token).Nx().PxMilliseconds(millis(lease)).Build()).Error()
-		if valkey.IsValkeyNil(err) {
-			return "", false, nil
-		}
+		n, err := acquireScript.Exec(ctx, p.client, []string{name},
+			[]string{placeholderPrefix + token, failurePrefix, itoa(millis(lease))}).AsInt64()
 		if err != nil {
 			return "", false, wrap("acquire load", err)
 		}
-		return token, true, nil
+		return token, n == 1, nil
 	}
 	sum := sha1.Sum(seen)
 	n, err := replaceScript.Exec(ctx, p.client, []string{name},
@@ -141,6 +177,9 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 		rctx, cancel := p.opDeadline.bound(ctx)
 		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), pollFallback).AsBytes()
 		cancel()
+		if err == nil && strings.HasPrefix(string(b), failurePrefix) {
+			return &driver.LoadFailedError{Reason: string(b[len(failurePrefix):])}
+		}
 		if (err == nil && !isPlaceholder(b)) || valkey.IsValkeyNil(err) {
 			return nil // the load is over already
 		}
@@ -152,6 +191,15 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 	case <-timer.C:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if p.tracking {
+		// The wake may be the failure mark arriving: look once more.
+		rctx, cancel := p.opDeadline.bound(ctx)
+		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), pollFallback).AsBytes()
+		cancel()
+		if err == nil && strings.HasPrefix(string(b), failurePrefix) {
+			return &driver.LoadFailedError{Reason: string(b[len(failurePrefix):])}
+		}
 	}
 	return nil
 }
