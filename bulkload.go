@@ -61,7 +61,10 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkL
 	if c.versioner != nil {
 		var err error
 		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
-			return nil, err
+			c.log.Warn("valcache: cannot stamp a bulk load; its values will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
+			ctx2, cancel := context.WithTimeout(ctx, c.loadTimeout)
+			defer cancel()
+			return load(ctx2, keys)
 		}
 	}
 	ctx2, cancel := context.WithTimeout(ctx, c.loadTimeout)

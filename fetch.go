@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/flight"
 )
 
 // Result is what Fetch returns: the value and how it was obtained.
@@ -91,6 +92,15 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 			}
 		}
 		v, err := c.runLoader(lctx, key, load)
+		if errors.Is(err, ErrNotFound) && !flight.Overtaken(lctx) {
+			// The source no longer has the key: stop serving it.
+			if c.negativeTTL > 0 {
+				_, err = c.writeLoaded(lctx, key, dk, prior, v, st, 0, true)
+			} else {
+				err = c.removeIfUnchanged(lctx, dk, prior)
+			}
+			return v, err
+		}
 		if err != nil {
 			c.log.Warn("valcache: background refresh failed", slog.String("namespace", c.ns), slog.Any("error", err))
 			return v, err

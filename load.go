@@ -127,13 +127,15 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 			panic(r)
 		}
 	}()
-	var zero V
 	var st *Stamp
 	if c.versioner != nil {
 		var err error
 		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+			// Without a stamp nothing can be cached, but the caller still
+			// gets its value: the cache is a shortcut.
 			c.releaseLoad(dk, token, stale)
-			return zero, err
+			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
+			return c.runLoader(ctx, key, load)
 		}
 	}
 	v, err := c.runLoader(ctx, key, load)

@@ -8,6 +8,26 @@ import (
 	"github.com/valcache/valcache/internal/flight"
 )
 
+// writeTimeout bounds the write that caches a loaded value.
+const writeTimeout = 2 * time.Second
+
+// removeIfUnchanged deletes dk if it still holds what the snapshot saw: a
+// refresh that learns the source no longer has the key.
+func (c *Cache[K, V]) removeIfUnchanged(ctx context.Context, dk driver.Key, prior before) error {
+	if !prior.ok || prior.raw == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	var err error
+	if c.values != nil {
+		_, err = c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, nil, 1, 0, false)
+	} else {
+		_, err = c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, prior.raw.([]byte), nil, 0, false)
+	}
+	return err
+}
+
 // before is what a load saw stored under its key before it ran, so that its
 // write can lose to any write or delete made during the load.
 type before struct {
@@ -51,6 +71,9 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 	if flight.Overtaken(ctx) { // this cache wrote or deleted the key meanwhile
 		return false, nil
 	}
+	// The load may have used most of its deadline: the write gets its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	m, stored, err := c.loadedMeta(ttl, absent)
 	if err != nil {
 		return false, err
