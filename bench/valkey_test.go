@@ -36,14 +36,17 @@ func newValkeyCache(b *testing.B, addr string) *valcache.Cache[string, []byte] {
 	return c
 }
 
-func BenchmarkValkeyHit(b *testing.B) {
+// valkeyPair is the common ground of the Valkey benchmarks: a value, key
+// names for each side, a raw valkey-go client and a valcache cache, both on
+// the shared server.
+func valkeyPair(b *testing.B) ([]byte, []string, []string, valkey.Client, *valcache.Cache[string, []byte]) {
 	addr := servers.Valkey(b).Addr()
+	return bytes.Repeat([]byte("v"), valueSize), benchKeys("raw:"), benchKeys("k"), newRawValkey(b, addr), newValkeyCache(b, addr)
+}
+
+func BenchmarkValkeyHit(b *testing.B) {
 	ctx := context.Background()
-	value := bytes.Repeat([]byte("v"), valueSize)
-	rawKeys := benchKeys("raw:")
-	keys := benchKeys("k")
-	raw := newRawValkey(b, addr)
-	vc := newValkeyCache(b, addr)
+	value, rawKeys, keys, raw, vc := valkeyPair(b)
 	for i := range keyCount {
 		if err := raw.Do(ctx, raw.B().Set().Key(rawKeys[i]).Value(valkey.BinaryString(value)).Build()).Error(); err != nil {
 			b.Fatal(err)
@@ -67,13 +70,8 @@ func BenchmarkValkeyHit(b *testing.B) {
 }
 
 func BenchmarkValkeySet(b *testing.B) {
-	addr := servers.Valkey(b).Addr()
 	ctx := context.Background()
-	value := bytes.Repeat([]byte("v"), valueSize)
-	rawKeys := benchKeys("raw:")
-	keys := benchKeys("k")
-	raw := newRawValkey(b, addr)
-	vc := newValkeyCache(b, addr)
+	value, rawKeys, keys, raw, vc := valkeyPair(b)
 	sideBySide(b, map[string]func(int){
 		"valkey-go": func(i int) {
 			cmd := raw.B().Set().Key(rawKeys[i%keyCount]).Value(valkey.BinaryString(value)).PxMilliseconds(3_600_000).Build()
