@@ -21,6 +21,7 @@ type Cache[K comparable, V any] struct {
 	provider driver.Provider
 	// Optional capabilities, found once in New; nil when the provider lacks them.
 	values   driver.ValueStore
+	near     driver.NearCache // a two-level provider's in-process copies
 	batchGet driver.BatchGetter
 	batchSet driver.BatchSetter
 	batchDel driver.BatchDeleter
@@ -140,6 +141,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		c.log = slog.Default()
 	}
 	c.values, _ = provider.(driver.ValueStore)
+	if c.values == nil {
+		c.near, _ = provider.(driver.NearCache)
+	}
 	c.batchGet, _ = provider.(driver.BatchGetter)
 	c.batchSet, _ = provider.(driver.BatchSetter)
 	c.batchDel, _ = provider.(driver.BatchDeleter)

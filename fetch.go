@@ -32,7 +32,7 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	if err != nil {
 		return none, err
 	}
-	f, err := c.lookup(ctx, dk)
+	f, err := c.lookup(ctx, key, dk)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return none, err

@@ -94,7 +94,10 @@ func (c *Cache[K, V]) classify(v V, m meta) found[V] {
 }
 
 // lookup reads key and says what is there.
-func (c *Cache[K, V]) lookup(ctx context.Context, dk driver.Key) (found[V], error) {
+func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V], error) {
+	if c.near != nil {
+		return c.lookupNear(ctx, key, dk)
+	}
 	if c.values != nil {
 		raw, ok, err := c.values.GetValue(ctx, dk)
 		if err != nil || !ok {

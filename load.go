@@ -49,6 +49,12 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 				}
 			}
 		}
+	} else if c.near != nil {
+		if dk, err := c.driverKey(key); err == nil {
+			if e, ok := c.nearHit(dk); ok {
+				return e.value, nil
+			}
+		}
 	}
 	r, err := c.Fetch(ctx, key, load, LoadOptions{})
 	return r.Value, err
@@ -75,7 +81,7 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		return zero, err
 	}
 	for {
-		f, err := c.lookup(ctx, dk)
+		f, err := c.lookup(ctx, key, dk)
 		if v, settled, err := f.answer(err); settled {
 			return v, err
 		}

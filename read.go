@@ -28,8 +28,12 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		if e, ok := c.servable(raw); ok {
 			return e.value, true, nil
 		}
+	} else if c.near != nil {
+		if e, ok := c.nearHit(dk); ok {
+			return e.value, true, nil
+		}
 	}
-	f, err := c.lookup(ctx, dk)
+	f, err := c.lookup(ctx, key, dk)
 	if err != nil || f.state != fresh {
 		var zero V
 		return zero, false, err
@@ -92,10 +96,15 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 	}
 	out := make(map[K]V, len(keys))
 	absent := map[K]bool{}
+	if c.near != nil {
+		if keys, dks = c.nearHits(keys, dks, out); len(dks) == 0 {
+			return out, absent, nil
+		}
+	}
 	if c.values != nil {
 		failed := map[K]error{}
 		for i, dk := range dks {
-			f, err := c.lookup(ctx, dk)
+			f, err := c.lookup(ctx, keys[i], dk)
 			switch {
 			case err != nil:
 				failed[keys[i]] = err

@@ -79,6 +79,16 @@ type Config struct {
 	// replica that was a seed are redirected to its primary.
 	ReplicaReads bool
 
+	// TrackAllReads puts every connection in client tracking mode OPTOUT
+	// NOLOOP: the server then pushes an invalidation for every later change
+	// (write, delete, expiry, eviction, flush) of any key this client has
+	// read, except changes made by this same connection. The two-level
+	// provider needs it to keep its in-process copies coherent. It costs the
+	// server an entry in its tracking table per key read (bounded by
+	// tracking-table-max-keys) and one push per change of a key read. Off by
+	// default; managed services that disable CLIENT TRACKING refuse it at New.
+	TrackAllReads bool
+
 	// AllowUnsafeFLUSHDB lets Flush wipe the whole database (every primary's,
 	// on a cluster), other applications' keys included. Off by default.
 	AllowUnsafeFLUSHDB bool

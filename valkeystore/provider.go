@@ -32,6 +32,8 @@ type Provider struct {
 	// whether the client asked for them (client-side caching is on).
 	waiters  *waiters
 	tracking bool
+	// listeners are told of invalidation pushes, parsed (see Listen).
+	listeners *listeners
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -63,7 +65,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
 	wait := &waiters{}
-	opt.OnInvalidations = wait.onInvalidations
+	listeners := &listeners{keys: layout{prefix: cfg.KeyPrefix}}
+	opt.OnInvalidations = func(msgs []valkey.ValkeyMessage) {
+		wait.onInvalidations(msgs)
+		listeners.notify(msgs)
+	}
+	if cfg.TrackAllReads {
+		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
+	}
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
@@ -82,13 +91,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
 	}
 	p := &Provider{
-		client:   client,
-		cluster:  client.Mode() == valkey.ClientModeCluster,
-		keys:     layout{prefix: cfg.KeyPrefix},
-		cfg:      cfg,
-		log:      cfg.Logger,
-		waiters:  wait,
-		tracking: !opt.DisableCache,
+		client:    client,
+		cluster:   client.Mode() == valkey.ClientModeCluster,
+		keys:      layout{prefix: cfg.KeyPrefix},
+		cfg:       cfg,
+		log:       cfg.Logger,
+		waiters:   wait,
+		tracking:  !opt.DisableCache,
+		listeners: listeners,
 	}
 	if p.cluster && cfg.DB != 0 {
 		client.Close()

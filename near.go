@@ -1,0 +1,97 @@
+package valcache
+
+import (
+	"context"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// Two-level providers (driver.NearCache) keep this cache's typed entries as
+// in-process copies of what the shared store holds as bytes. Reads look at
+// the copy first; a value decoded from the store is handed back to be kept,
+// with a stamp whose cells the provider keeps following the store's
+// versions, so a copy is checked on a hit as an in-process entry is.
+
+// nearHit returns key's copy when it can be served as it is: the fast path
+// of Get and GetIfPresent.
+func (c *Cache[K, V]) nearHit(dk driver.Key) (*entry[V], bool) {
+	raw, ok := c.near.NearGet(dk)
+	if !ok {
+		return nil, false
+	}
+	return c.servable(raw)
+}
+
+// lookupNear is lookup on a two-level provider: the copy, else the shared
+// store (keeping what it finds), else, when the store cannot answer, a copy
+// within the provider's stale-if-error bound.
+func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (found[V], error) {
+	if raw, ok := c.near.NearGet(dk); ok {
+		if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
+			return c.classify(e.value, e.metaOf()), nil
+		}
+	}
+	b, ok, versions, lease, err := c.near.GetForNear(ctx, dk, c.nsKey)
+	if err != nil {
+		if raw, ok := c.near.NearStale(dk); ok {
+			if e, isEntry := raw.(*entry[V]); isEntry {
+				return c.classify(e.value, e.metaOf()), nil
+			}
+		}
+		return found[V]{}, err
+	}
+	if !ok {
+		return found[V]{}, nil
+	}
+	v, env, decoded := c.decode(dk, b, true)
+	if !decoded {
+		return found[V]{present: true, raw: b}, nil
+	}
+	valid, err := c.validStamps(ctx, env, versions)
+	if err != nil || !valid {
+		return found[V]{present: true, raw: b}, err
+	}
+	f := c.classify(v, env.meta)
+	f.raw = b
+	if f.state != absent {
+		c.keepNear(key, lease, v, env)
+	}
+	return f, nil
+}
+
+// keepNear hands a value just read and checked to the provider as key's
+// copy, stamped with cells that follow the versions it was checked against.
+func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope) {
+	keys := make([]driver.VersionKey, len(env.stamps))
+	tags := make([]string, len(env.stamps))
+	versions := make([]driver.Version, len(env.stamps))
+	for i, s := range env.stamps {
+		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag}
+		tags[i], versions[i] = s.tag, s.version
+	}
+	cells, ok := c.near.NearCells(keys)
+	if !ok {
+		return
+	}
+	st := &Stamp{namespace: c.ns, provider: c.provider, tags: tags, versions: versions, cells: cells}
+	if !st.cellsCurrent() {
+		return
+	}
+	c.near.NearKeep(lease, newEntry(v, st, env.meta), c.weigh(key, v))
+}
+
+// nearHits moves the keys whose copies can be served into out and returns
+// the others, for the shared store.
+func (c *Cache[K, V]) nearHits(keys []K, dks []driver.Key, out map[K]V) ([]K, []driver.Key) {
+	var restKeys []K
+	var restDKs []driver.Key
+	for i, dk := range dks {
+		if e, ok := c.nearHit(dk); ok {
+			out[keys[i]] = e.value
+			continue
+		}
+		restKeys = append(restKeys, keys[i])
+		restDKs = append(restDKs, dk)
+	}
+	return restKeys, restDKs
+}

@@ -1,0 +1,97 @@
+package twolevel
+
+import (
+	"context"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// nearItem is what L1 holds: the facade's typed entry and the epoch it was
+// kept in.
+type nearItem struct {
+	value any
+	epoch uint64
+}
+
+func (p *Provider) item(key driver.Key) (*nearItem, bool) {
+	raw, ok, err := p.l1.GetValue(context.Background(), key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	it, ok := raw.(*nearItem)
+	return it, ok
+}
+
+// NearGet implements driver.NearCache.
+func (p *Provider) NearGet(key driver.Key) (any, bool) {
+	it, ok := p.item(key)
+	if !ok || it.epoch != p.track.epoch.Load() {
+		return nil, false
+	}
+	return it.value, true
+}
+
+// NearStale implements driver.NearCache: a copy of the current epoch, or
+// of one that ended by a loss of tracking less than StaleIfError ago.
+func (p *Provider) NearStale(key driver.Key) (any, bool) {
+	if p.cfg.StaleIfError <= 0 {
+		return nil, false
+	}
+	it, ok := p.item(key)
+	if !ok {
+		return nil, false
+	}
+	if it.epoch != p.track.epoch.Load() {
+		lost, ok := p.track.lostAt(it.epoch)
+		if !ok || time.Since(lost) > p.cfg.StaleIfError {
+			return nil, false
+		}
+	}
+	return it.value, true
+}
+
+// GetForNear implements driver.NearCache: one pipeline reads the entry, its
+// remaining lifetime and the versions; the versions read are followed.
+func (p *Provider) GetForNear(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) ([]byte, bool, []driver.Version, driver.NearLease, error) {
+	lease := p.track.lease(key)
+	vleases := p.vers.leases(vkeys)
+	var (
+		b        []byte
+		found    bool
+		versions []driver.Version
+		ttl      time.Duration
+		vttls    []time.Duration
+	)
+	err := p.call(func() (err error) {
+		b, found, versions, ttl, vttls, err = p.l2.GetVersionedTTL(ctx, key, vkeys)
+		return err
+	})
+	if err != nil || !found {
+		return nil, false, nil, lease, err
+	}
+	for i, k := range vkeys {
+		p.vers.install(k, vleases[i], versions[i], vttls[i])
+	}
+	lease.TTL = ttl
+	return b, true, versions, lease, nil
+}
+
+// NearKeep implements driver.NearCache.
+func (p *Provider) NearKeep(lease driver.NearLease, value any, weight uint32) {
+	if !p.track.valid(lease) || lease.TTL == 0 {
+		return
+	}
+	it := &nearItem{value: value, epoch: lease.Epoch}
+	if err := p.l1.SetValue(context.Background(), lease.Key, it, weight, p.l1TTL(lease.TTL)); err != nil {
+		return
+	}
+	if !p.track.valid(lease) {
+		_ = p.l1.Delete(context.Background(), lease.Key)
+	}
+}
+
+// NearCells implements driver.NearCache.
+func (p *Provider) NearCells(keys []driver.VersionKey) ([]*driver.VersionCell, bool) {
+	return p.vers.cells(keys)
+}

@@ -1,0 +1,107 @@
+package twolevel
+
+import (
+	"context"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+// Versions are followed in process (versionTable): a version known current
+// is answered without a round trip, and one that may have changed is read
+// again from L2, which also follows it anew.
+
+// Versions implements driver.Versioner.
+func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
+	out, missing, leases := p.vers.cached(keys, 0)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read := pick(keys, missing)
+	var versions []driver.Version
+	var ttls []time.Duration
+	err := p.call(func() (err error) {
+		versions, ttls, err = p.l2.VersionsTTL(ctx, read)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		out[i] = versions[j]
+		p.vers.install(keys[i], leases[j], versions[j], ttls[j])
+	}
+	return out, nil
+}
+
+// EnsureVersions implements driver.Versioner. A version known current that
+// lives long enough is answered in process; the others are created or
+// extended on L2 for twice ttl, so that the next ttl's worth of writes need
+// not extend them again: each extension is a change pushed to every
+// instance that follows the version.
+func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey, ttl time.Duration) ([]driver.Version, error) {
+	if !driver.ValidTTL(ttl) {
+		return nil, driver.ErrInvalidTTL
+	}
+	out, missing, leases := p.vers.cached(keys, ttl)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	keep := ttl
+	if ttl != driver.NoExpiry && ttl < time.Duration(1<<62) {
+		keep = 2 * ttl
+	}
+	read := pick(keys, missing)
+	var versions []driver.Version
+	var ttls []time.Duration
+	err := p.call(func() (err error) {
+		versions, ttls, err = p.l2.EnsureVersionsTTL(ctx, read, keep)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		out[i] = versions[j]
+		p.vers.install(keys[i], leases[j], versions[j], ttls[j])
+	}
+	return out, nil
+}
+
+// BumpVersions implements driver.Versioner. This process's cells drop at
+// once; other instances' drop when the server's push reaches them.
+func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) error {
+	err := p.call(func() error { return p.l2.BumpVersions(ctx, keys) })
+	if err == nil || !isUnavailable(err) {
+		for _, k := range keys {
+			p.vers.changed(k)
+		}
+	}
+	return err
+}
+
+// GetVersioned implements driver.Versioner from L2.
+func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) (b []byte, found bool, versions []driver.Version, err error) {
+	err = p.call(func() (err error) {
+		b, found, versions, err = p.l2.GetVersioned(ctx, key, vkeys)
+		return err
+	})
+	return b, found, versions, err
+}
+
+// SetVersioned implements driver.Versioner.
+func (p *Provider) SetVersioned(ctx context.Context, key driver.Key, value []byte, ttl time.Duration, vkeys []driver.VersionKey) (versions []driver.Version, err error) {
+	err = p.write(key, func() (err error) {
+		versions, err = p.l2.SetVersioned(ctx, key, value, ttl, vkeys)
+		return err
+	})
+	return versions, err
+}
+
+func pick(keys []driver.VersionKey, idx []int) []driver.VersionKey {
+	out := make([]driver.VersionKey, len(idx))
+	for j, i := range idx {
+		out[j] = keys[i]
+	}
+	return out
+}

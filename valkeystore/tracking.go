@@ -1,0 +1,111 @@
+package valkeystore
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valkey-io/valkey-go"
+)
+
+// Invalidation is what the server reported as changed: entries, versions,
+// or, with All, anything (the connection was lost, so pushes may have been
+// missed, or the server was flushed).
+type Invalidation struct {
+	All      bool
+	Entries  []driver.Key
+	Versions []driver.VersionKey
+}
+
+// Listen registers fn to be told of every invalidation push the client
+// receives, parsed into the provider's keys; names that are neither
+// entries nor versions of this provider's prefix are left out. It returns
+// a function that removes fn.
+//
+// fn runs on a connection's reader goroutine: it must not call the
+// provider or the client (the reply it would wait for is read by the
+// goroutine it blocks) and should return quickly.
+func (p *Provider) Listen(fn func(Invalidation)) (remove func()) {
+	return p.listeners.add(fn)
+}
+
+// TracksAllReads reports whether Config.TrackAllReads is in effect, so that
+// every key read is reported when it changes.
+func (p *Provider) TracksAllReads() bool { return p.cfg.TrackAllReads && p.tracking }
+
+// listeners holds the registered functions, copied on write so that a push
+// reads them without a lock.
+type listeners struct {
+	keys layout
+	mu   sync.Mutex
+	fns  atomic.Pointer[[]*func(Invalidation)]
+}
+
+func (l *listeners) add(fn func(Invalidation)) func() {
+	entry := &fn
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var list []*func(Invalidation)
+	if cur := l.fns.Load(); cur != nil {
+		list = slices.Clone(*cur)
+	}
+	list = append(list, entry)
+	l.fns.Store(&list)
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		cur := l.fns.Load()
+		if cur == nil {
+			return
+		}
+		list := slices.DeleteFunc(slices.Clone(*cur), func(f *func(Invalidation)) bool { return f == entry })
+		l.fns.Store(&list)
+	}
+}
+
+func (l *listeners) notify(msgs []valkey.ValkeyMessage) {
+	cur := l.fns.Load()
+	if cur == nil || len(*cur) == 0 {
+		return
+	}
+	inv := Invalidation{All: msgs == nil}
+	for _, m := range msgs {
+		name, err := m.ToString()
+		if err != nil {
+			continue
+		}
+		if k, ok := l.keys.parseEntryKey(name); ok {
+			inv.Entries = append(inv.Entries, k)
+		} else if vk, ok := l.keys.parseVersionKey(name); ok {
+			inv.Versions = append(inv.Versions, vk)
+		}
+	}
+	if !inv.All && len(inv.Entries) == 0 && len(inv.Versions) == 0 {
+		return
+	}
+	for _, fn := range *cur {
+		(*fn)(inv)
+	}
+}
+
+// parseVersionKey reverses versionKey.
+func (l layout) parseVersionKey(name string) (driver.VersionKey, bool) {
+	rest, ok := strings.CutPrefix(name, l.prefix+"{")
+	if !ok {
+		return driver.VersionKey{}, false
+	}
+	if body, ok := strings.CutSuffix(rest, "}:ns"); ok && !strings.ContainsAny(body, "{}:") {
+		return driver.VersionKey{Namespace: unescape(body)}, true
+	}
+	body, ok := strings.CutSuffix(rest, "}:tag")
+	if !ok || strings.ContainsAny(body, "{}") {
+		return driver.VersionKey{}, false
+	}
+	ns, tag, ok := strings.Cut(body, ":")
+	if !ok || tag == "" {
+		return driver.VersionKey{}, false
+	}
+	return driver.VersionKey{Namespace: unescape(ns), Tag: unescape(tag)}, true
+}
