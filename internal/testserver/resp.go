@@ -125,3 +125,10 @@ func commandString(addr, password string, timeout time.Duration, args ...string)
 	}
 	return s, nil
 }
+
+// Command sends one command to addr on a connection of its own and returns
+// the reply: a string, an int64, nil, or a []any of those. Tests use it to
+// act on a server as an outsider would (CLIENT KILL, INFO, DEBUG).
+func Command(addr string, args ...string) (any, error) {
+	return command(addr, "", probeTimeout, args...)
+}
