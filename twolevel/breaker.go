@@ -72,14 +72,15 @@ func (b *breaker) allow() error {
 	return fmt.Errorf("%w: %w", ErrUnavailable, b.lastErr)
 }
 
-// record takes the outcome of a call that allow let through.
+// record takes the outcome of a call that allow let through. Only a
+// success ends a run of failures; an error that says nothing about the
+// store neither counts nor ends one.
 func (b *breaker) record(err error) {
-	if !isFailure(err) {
-		if err != nil && State(b.state.Load()) == HalfOpen {
-			// The probe said nothing about the store: let the next call probe.
-			b.state.CompareAndSwap(int32(HalfOpen), int32(Open))
-			return
-		}
+	if err != nil && !isFailure(err) {
+		b.abandon()
+		return
+	}
+	if err == nil {
 		if b.failures.Load() != 0 || State(b.state.Load()) != Closed {
 			b.mu.Lock()
 			b.failures.Store(0)

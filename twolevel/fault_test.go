@@ -1,0 +1,113 @@
+package twolevel_test
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache/internal/testserver"
+	"github.com/valcache/valcache/twolevel"
+	"github.com/valcache/valcache/valkeystore"
+	"go.uber.org/goleak"
+)
+
+// TestServerDownAndBack stops the server during reads: copies keep being
+// served within StaleIfError, writes fail with a clear error (at once once
+// the circuit is open), and everything recovers when the server returns,
+// without a new provider; no goroutine is left after Close.
+func TestServerDownAndBack(t *testing.T) {
+	srv, err := testserver.StartValkey(testserver.Options{})
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	before := goleak.IgnoreCurrent()
+
+	const staleFor = 2 * time.Second
+	p, err := build(t.Context(), valkeystore.Config{
+		Addrs:            []string{srv.Addr()},
+		KeyPrefix:        "fault:",
+		OperationTimeout: 300 * time.Millisecond,
+		DialTimeout:      300 * time.Millisecond,
+	}, twolevel.Config{StaleIfError: staleFor, BreakerFailures: 3, BreakerCooldown: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCache[string](t, p, "fault")
+	ctx := t.Context()
+	const n = 20
+	for i := range n {
+		k := strconv.Itoa(i)
+		if err := c.Set(ctx, k, "v"+k); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := c.GetIfPresent(ctx, k); err != nil || !ok {
+			t.Fatalf("read %s: %v %v", k, ok, err)
+		}
+	}
+
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	down := time.Now()
+	// Reads are answered from the copies while they are within the bound.
+	for round := 0; time.Since(down) < staleFor/2; round++ {
+		for i := range n {
+			k := strconv.Itoa(i)
+			v, ok, err := c.GetIfPresent(ctx, k)
+			if err != nil || !ok || v != "v"+k {
+				t.Fatalf("round %d, %s while down: %q, %v, %v", round, k, v, ok, err)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Writes fail; once the breaker has counted its failures they fail at
+	// once with ErrUnavailable.
+	var werr error
+	for i := range 5 {
+		if werr = c.Set(ctx, "w", "x"); werr == nil {
+			t.Fatalf("write %d succeeded with the server down", i)
+		}
+	}
+	if !errors.Is(werr, twolevel.ErrUnavailable) || p.Breaker() != twolevel.Open {
+		t.Fatalf("write error %v, breaker %v; want ErrUnavailable with the circuit open", werr, p.Breaker())
+	}
+	// Past the bound, copies are no longer served.
+	time.Sleep(time.Until(down.Add(staleFor + 100*time.Millisecond)))
+	if v, ok, err := c.GetIfPresent(ctx, "0"); err == nil {
+		t.Fatalf("read past StaleIfError: %q, %v, no error", v, ok)
+	}
+
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "writes work again", func() bool { return c.Set(ctx, "w", "back") == nil })
+	if v, ok, err := c.GetIfPresent(ctx, "w"); err != nil || !ok || v != "back" {
+		t.Fatalf("read after recovery: %q, %v, %v", v, ok, err)
+	}
+	if _, ok, err := c.GetIfPresent(ctx, "0"); err != nil || ok {
+		t.Fatalf("an entry of before the restart (the server kept nothing) read as %v, %v", ok, err)
+	}
+	if p.Breaker() != twolevel.Closed {
+		t.Fatalf("breaker %v after recovery", p.Breaker())
+	}
+
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		// The restarted server's process is watched by a goroutine of the
+		// test's own, not of the provider.
+		err := goleak.Find(before, goleak.IgnoreAnyFunction("github.com/valcache/valcache/internal/testserver.startProcess.func1"))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines left 8s after Close: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
