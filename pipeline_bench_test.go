@@ -49,6 +49,6 @@ func BenchmarkEnvelope(b *testing.B) {
 	})
 }
 
-func benchEncode(c *Cache[string, benchRecord], dst []byte, _ driver.Key, v benchRecord, m meta) ([]byte, error) {
-	return appendEnvelopeMeta(dst, c.codec, v, nil, m)
+func benchEncode(c *Cache[string, benchRecord], dst []byte, dk driver.Key, v benchRecord, m meta) ([]byte, error) {
+	return c.appendEntry(dst, dk, v, nil, m)
 }
