@@ -127,4 +127,3 @@ func FuzzDecodeTransformed(f *testing.F) {
 		}
 	})
 }
-
