@@ -74,7 +74,7 @@ func randomProduct(r *rand.Rand, id int64) product {
 		Description: fmt.Sprintf("A %s %s by %s. %s and %s, made for everyday use; %d-year warranty.",
 			adj, noun, brand, pick(corpusAdj), pick(corpusAdj), 1+r.IntN(5)),
 		Price: float64(r.IntN(20000))/100 + 0.99, Currency: "EUR", InStock: r.IntN(5) > 0,
-		Rating: float64(r.IntN(50))/10, Reviews: r.IntN(5000),
+		Rating: float64(r.IntN(50)) / 10, Reviews: r.IntN(5000),
 		Attributes: map[string]string{"material": pick([]string{"steel", "nylon", "cotton", "aluminium", "polyester"}),
 			"origin": pick([]string{"PT", "VN", "DE", "CN", "IT"}), "weight_g": fmt.Sprint(50 + r.IntN(3000))},
 	}
