@@ -12,17 +12,17 @@ type product struct {
 	ID          int64             `json:"id"`
 	SKU         string            `json:"sku"`
 	Title       string            `json:"title"`
-	Brand       string            `json:"brand"`
-	Category    []string          `json:"category"`
-	Description string            `json:"description"`
+	Brand       string            `json:"brand,omitempty"`
+	Category    []string          `json:"category,omitempty"`
+	Description string            `json:"description,omitempty"`
 	Price       float64           `json:"price"`
 	Currency    string            `json:"currency"`
 	InStock     bool              `json:"in_stock"`
-	Rating      float64           `json:"rating"`
-	Reviews     int               `json:"reviews"`
-	Attributes  map[string]string `json:"attributes"`
-	Variants    []variant         `json:"variants"`
-	Images      []string          `json:"images"`
+	Rating      float64           `json:"rating,omitempty"`
+	Reviews     int               `json:"reviews,omitempty"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+	Variants    []variant         `json:"variants,omitempty"`
+	Images      []string          `json:"images,omitempty"`
 }
 
 type variant struct {
