@@ -38,6 +38,7 @@ type Cache[K comparable, V any] struct {
 	// without a call through key; it is the common case on the hot path.
 	stringKeys bool
 	codec      codec.Codec
+	pipe       *pipeline // never nil: it also reads entries transformed elsewhere
 	ttl        ttlPolicy
 	weigh      func(K, V) uint32
 	log        *slog.Logger
@@ -97,11 +98,16 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	if err != nil {
 		return nil, err
 	}
+	pipe, err := newPipeline(opts.Transformers, nil)
+	if err != nil {
+		return nil, err
+	}
 	c := &Cache[K, V]{
 		ns:        opts.Namespace,
 		provider:  provider,
 		key:       key,
 		codec:     opts.Codec,
+		pipe:      pipe,
 		ttl:       ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
 		weigh:     opts.Weigher,
 		log:       opts.Logger,
@@ -151,6 +157,7 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.locker, _ = provider.(driver.LoadLocker)
 	c.cells, _ = provider.(driver.VersionCells)
 	c.nsKey = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag}}
+	c.pipe.bufs = &c.bufs
 	return c, nil
 }
 
@@ -164,6 +171,7 @@ func (c *Cache[K, V]) Close() error {
 	c.closed.Store(true)
 	c.flights.Close()
 	c.refreshes.Close()
+	c.pipe.close()
 	return nil
 }
 

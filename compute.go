@@ -241,7 +241,7 @@ func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap sna
 		}
 		return bytesSwap.CompareAndSwap(ctx, dk, old, nil, ttl, false)
 	}
-	b, err := appendEnvelopeMeta(nil, c.codec, next, st, m)
+	b, err := c.appendEntry(nil, dk, next, st, m)
 	if err != nil {
 		return false, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/transform"
 )
 
 // The envelope is the header in front of every encoded value:
@@ -46,7 +48,17 @@ const (
 	// key (negative caching); there is no payload.
 	flagNegative byte = 1 << 2
 
-	knownFlags = flagTagStamps | flagTimes | flagNegative
+	// flagTransformed: a transformers section follows the times, listing
+	// the ids (transform package) of the steps applied after the codec, in
+	// the order they were applied; the payload is their output:
+	//
+	//	1-byte count (1 to transform.MaxChain), then count × 1-byte id
+	//
+	// A negative entry may carry it too: its empty payload is then
+	// transformed like any other, so that sealing authenticates its header.
+	flagTransformed byte = 1 << 3
+
+	knownFlags = flagTagStamps | flagTimes | flagNegative | flagTransformed
 )
 
 // meta is what an entry knows about itself beyond its value: when it was
@@ -60,6 +72,16 @@ type meta struct {
 
 var errCorruptEnvelope = errors.New("valcache: corrupt envelope")
 
+// appendEntry encodes an entry of this cache for dk: the envelope as
+// appendEnvelopeMeta writes it, through the cache's transformers if it has
+// any.
+func (c *Cache[K, V]) appendEntry(dst []byte, dk driver.Key, v any, st *Stamp, m meta) ([]byte, error) {
+	if len(c.pipe.chain) == 0 {
+		return appendEnvelopeMeta(dst, c.codec, v, st, m)
+	}
+	return c.pipe.appendEntry(dst, dk, c.codec, v, st, m)
+}
+
 // appendEnvelope writes the header, the stamps when there are any, and v's
 // encoding to dst.
 func appendEnvelope(dst []byte, c codec.Codec, v any, st *Stamp) ([]byte, error) {
@@ -69,6 +91,16 @@ func appendEnvelope(dst []byte, c codec.Codec, v any, st *Stamp) ([]byte, error)
 // appendEnvelopeMeta is appendEnvelope with the optional times and the
 // negative mark.
 func appendEnvelopeMeta(dst []byte, c codec.Codec, v any, st *Stamp, m meta) ([]byte, error) {
+	dst = appendHeader(dst, c.ID(), st, m, nil)
+	if m.negative {
+		return dst, nil
+	}
+	return c.Append(dst, v)
+}
+
+// appendHeader writes everything of an envelope but the payload; chain
+// lists the ids of the transformers the payload will go through.
+func appendHeader(dst []byte, codecID byte, st *Stamp, m meta, chain []byte) []byte {
 	var flags byte
 	stamped := st != nil && len(st.tags) > 0
 	if stamped {
@@ -80,7 +112,10 @@ func appendEnvelopeMeta(dst []byte, c codec.Codec, v any, st *Stamp, m meta) ([]
 	if m.negative {
 		flags |= flagNegative
 	}
-	dst = append(dst, envelopeV1, flags, c.ID())
+	if len(chain) > 0 {
+		flags |= flagTransformed
+	}
+	dst = append(dst, envelopeV1, flags, codecID)
 	if stamped {
 		dst = binary.AppendUvarint(dst, uint64(len(st.tags)))
 		for i, tag := range st.tags {
@@ -93,19 +128,23 @@ func appendEnvelopeMeta(dst []byte, c codec.Codec, v any, st *Stamp, m meta) ([]
 		dst = binary.AppendUvarint(dst, uint64(max(m.written.UnixMilli(), 0)))
 		dst = binary.AppendUvarint(dst, uint64(max(m.freshFor.Milliseconds(), 0)))
 	}
-	if m.negative {
-		return dst, nil
+	if len(chain) > 0 {
+		dst = append(append(dst, byte(len(chain))), chain...)
 	}
-	return c.Append(dst, v)
+	return dst
 }
 
-// envelope is a parsed header; payload aliases the input.
+// envelope is a parsed header; transforms and payload alias the input.
 type envelope struct {
 	codecID byte
 	stamped bool
 	stamps  []stampEntry
 	meta    meta
-	payload []byte
+	// transforms lists the transformer ids the payload went through, in
+	// the order they were applied; header is everything before the payload.
+	transforms []byte
+	header     []byte
+	payload    []byte
 }
 
 // stampEntry is one version an entry was stamped with.
@@ -146,8 +185,18 @@ func parseEnvelope(b []byte) (envelope, error) {
 		env.meta.freshFor = time.Duration(fresh) * time.Millisecond
 		env.payload = env.payload[n1+n2:]
 	}
+	if flags&flagTransformed != 0 {
+		p := env.payload
+		if len(p) == 0 || p[0] == 0 || int(p[0]) > transform.MaxChain || len(p) < 1+int(p[0]) {
+			return envelope{}, fmt.Errorf("%w: bad transformers section", errCorruptEnvelope)
+		}
+		env.transforms = p[1 : 1+p[0]]
+		env.payload = p[1+p[0]:]
+	}
+	env.header = b[:len(b)-len(env.payload)]
 	if flags&flagNegative != 0 {
-		if len(env.payload) != 0 {
+		// A transformed payload is checked once reverted.
+		if len(env.payload) != 0 && len(env.transforms) == 0 {
 			return envelope{}, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope)
 		}
 		env.meta.negative = true

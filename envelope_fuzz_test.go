@@ -1,14 +1,17 @@
 package valcache
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/transform"
 )
 
 // byteStore is the smallest byte provider, so the fuzzer reaches the
@@ -80,6 +83,47 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 		if _, found, err := c.GetIfPresent(context.Background(), "k2"); err != nil || !found {
 			t.Fatalf("a decoded value did not read back: found=%v err=%v", found, err)
+		}
+	})
+}
+
+// FuzzDecodeTransformed feeds arbitrary stored bytes to caches with
+// transformer chains: one that seals (so only sealed entries may read) and
+// one that only compresses. A read is a hit or a clean miss, never a panic
+// or an error, and the sealing cache serves nothing the fuzzer forged.
+func FuzzDecodeTransformed(f *testing.F) {
+	z := testZstd(f, 16)
+	aes := testAES(f, 1)
+	sealing := []transform.Transformer{z, aes}
+	dk := driver.Key{Namespace: "pipe", ID: "k"}
+	for _, chain := range [][]transform.Transformer{{z}, sealing, {aes, z}} {
+		c := newByteCache[fuzzValue](f, byteStore{}, chain...)
+		for _, m := range []meta{{}, {written: time.UnixMilli(1_700_000_000_000), freshFor: time.Minute}, {negative: true, written: time.UnixMilli(1), freshFor: time.Second}} {
+			b, err := c.appendEntry(nil, dk, fuzzValue{A: 1, B: strings.Repeat("x", 40), C: []float64{1.5}}, nil, m)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add([]byte{envelopeV1, flagTransformed, codec.IDMsgpack, 1, 1, 1})
+	f.Add([]byte{envelopeV1, flagTransformed, codec.IDMsgpack, 2, 2, 1, 0})
+	f.Fuzz(func(t *testing.T, stored []byte) {
+		for _, chain := range [][]transform.Transformer{{z}, sealing} {
+			store := byteStore{dk: stored}
+			c := newByteCache[fuzzValue](t, store, chain...)
+			_, found, err := c.GetIfPresent(context.Background(), "k")
+			if err != nil {
+				t.Fatalf("a stored value produced an error, want a hit or a miss: %v", err)
+			}
+			if found && len(chain) == 2 {
+				// Only what this cache sealed opens; the fuzzer's mutations
+				// of a seed cannot, but the seeds themselves can.
+				env, perr := parseEnvelope(stored)
+				if perr != nil || !bytes.Contains(env.transforms, []byte{transform.IDAESGCM}) {
+					t.Fatalf("the sealing cache served an entry it did not seal: %v", perr)
+				}
+			}
 		}
 	})
 }

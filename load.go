@@ -157,7 +157,7 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
-	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, v, st, m); err != nil {
+	if buf.b, err = c.appendEntry(buf.b[:0], dk, v, st, m); err != nil {
 		c.releaseLoad(dk, token, stale)
 		return v, err
 	}

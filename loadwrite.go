@@ -89,7 +89,7 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 		}
 		return true, c.values.SetValue(ctx, dk, e, weight, stored)
 	}
-	b, err := appendEnvelopeMeta(nil, c.codec, v, st, m)
+	b, err := c.appendEntry(nil, dk, v, st, m)
 	if err != nil {
 		return false, err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/transform"
 )
 
 // DefaultNamespace names the namespace of a cache whose options name none.
@@ -31,6 +32,15 @@ type Options[K comparable, V any] struct {
 	// Codec encodes values for providers that store bytes. Nil means raw
 	// bytes for V of kind []byte or string, and msgpack otherwise.
 	Codec codec.Codec
+
+	// Transformers are applied in order to every encoded value stored as
+	// bytes, after the codec: transform.NewZstd compresses,
+	// transform.NewAESGCM encrypts and authenticates (put it last, since
+	// ciphertext does not compress). Entries record the steps they went
+	// through, so this chain can change without a flush; see
+	// docs/transformers.md. Nil means none. The transformers stay the
+	// caller's: close them after the caches using them.
+	Transformers []transform.Transformer
 
 	// KeyCodec turns keys into strings. Nil means native handling of string
 	// and integer keys, and MarshalText for other keys that implement it.

@@ -2,11 +2,13 @@ package valcache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/transform"
 )
 
 // GetIfPresent returns the value stored under key. A miss is (zero, false,
@@ -318,6 +320,23 @@ func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, 
 	if err != nil {
 		c.undecodable(dk, err)
 		return v, env, false
+	}
+	if len(env.transforms) > 0 || c.pipe.sealed {
+		payload, buf, err := c.pipe.revert(dk, env)
+		if err != nil {
+			if errors.Is(err, transform.ErrAuthentication) || errors.Is(err, errUnsealed) {
+				c.stats.authFailures.Add(1)
+			}
+			c.undecodable(dk, err)
+			return v, env, false
+		}
+		defer c.bufs.put(buf)
+		if env.meta.negative && len(payload) != 0 {
+			c.undecodable(dk, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope))
+			return v, env, false
+		}
+		// The payload is in a pooled buffer, not the caller's to give away.
+		env.payload, owned = payload, false
 	}
 	if env.meta.negative {
 		return v, env, true // a cached absence has no payload

@@ -13,14 +13,21 @@ type Stats struct {
 	// check entries with tags: one per GetIfPresent of a tagged entry on a
 	// remote provider, one per GetMany. Untagged entries never add to it.
 	TagLookups uint64
+
+	// AuthFailures counts entries refused because they failed to open
+	// (tampered, truncated, copied under another key, sealed with another
+	// secret) or, on a cache whose chain seals, were not sealed at all.
+	// Each is also counted in DecodeErrors.
+	AuthFailures uint64
 }
 
 type counters struct {
 	decodeErrors atomic.Uint64
 	tagLookups   atomic.Uint64
+	authFailures atomic.Uint64
 }
 
 // Stats returns the cache's counters.
 func (c *Cache[K, V]) Stats() Stats {
-	return Stats{DecodeErrors: c.stats.decodeErrors.Load(), TagLookups: c.stats.tagLookups.Load()}
+	return Stats{DecodeErrors: c.stats.decodeErrors.Load(), TagLookups: c.stats.tagLookups.Load(), AuthFailures: c.stats.authFailures.Load()}
 }

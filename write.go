@@ -62,7 +62,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
-	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, value, st, m); err != nil {
+	if buf.b, err = c.appendEntry(buf.b[:0], dk, value, st, m); err != nil {
 		return err
 	}
 	if c.versioner == nil {
@@ -80,7 +80,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if st, err = c.namespaceStamp(ctx, ttl); err != nil {
 		return err
 	}
-	if buf.b, err = appendEnvelopeMeta(buf.b[:0], c.codec, value, st, m); err != nil {
+	if buf.b, err = c.appendEntry(buf.b[:0], dk, value, st, m); err != nil {
 		return err
 	}
 	return c.provider.Set(ctx, dk, buf.b, ttl)
@@ -187,7 +187,7 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 			continue
 		}
 		// Bulk values are not pooled: the whole batch is alive at once.
-		b, err := appendEnvelopeMeta(nil, c.codec, v, st, m)
+		b, err := c.appendEntry(nil, dk, v, st, m)
 		if err != nil {
 			failed[k] = err
 			continue

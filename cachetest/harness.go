@@ -48,7 +48,10 @@ func Run(t *testing.T, h Harness) {
 			c.run(t, p, h)
 		})
 	}
-	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
+	for _, c := range transformCases {
+		t.Run("Transform/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
+	}
+	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
 		t.Run("Tags/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
 			if _, ok := p.(driver.Versioner); !ok {
@@ -75,7 +78,10 @@ func Names() []string {
 	for _, c := range computeCases {
 		out = append(out, "Compute/"+c.name)
 	}
-	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
+	for _, c := range transformCases {
+		out = append(out, "Transform/"+c.name)
+	}
+	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
 		out = append(out, "Tags/"+c.name)
 	}
 	return out

@@ -1,0 +1,179 @@
+package cachetest
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/transform"
+)
+
+func transformZstd(t *testing.T) *transform.Zstd {
+	t.Helper()
+	z, err := transform.NewZstd(transform.ZstdOptions{MinSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = z.Close() })
+	return z
+}
+
+// transformKey is key id's test secret: id repeated.
+func transformKey(id uint32) transform.Key {
+	return transform.Key{ID: id, Secret: bytes.Repeat([]byte{byte(id)}, transform.KeySize)}
+}
+
+func transformAES(t *testing.T, current uint32, others ...uint32) *transform.AESGCM {
+	t.Helper()
+	var keys []transform.Key
+	for _, id := range others {
+		keys = append(keys, transformKey(id))
+	}
+	kr, err := transform.NewKeyring(transformKey(current), keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := transform.NewAESGCM(kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// transformCases run with compression and encryption configured. On an
+// in-process provider typed values bypass the pipeline; the cases hold
+// there too.
+var transformCases = []testCase{
+	{"EveryCodecThroughEveryChain", func(t *testing.T, p driver.Provider, _ Harness) {
+		z, a := transformZstd(t), transformAES(t, 1)
+		for name, chain := range map[string][]transform.Transformer{"zstd": {z}, "aes-gcm": {a}, "zstd+aes-gcm": {z, a}} {
+			for _, cd := range []codec.Codec{codec.JSON(), codec.Gob(), codec.Msgpack()} {
+				c := newCache(t, p, valcache.Options[string, Order]{Codec: cd, Transformers: chain})
+				o := sampleOrder(9)
+				o.Meta["notes"] = strings.Repeat("fragile; ", 40)
+				if err := c.Set(ctxFor(t), "o", o); err != nil {
+					t.Fatalf("%s/%s: %v", name, cd.Name(), err)
+				}
+				wantGet(t, c, "o", o)
+			}
+			raw := newCache(t, p, valcache.Options[string, []byte]{Transformers: chain})
+			for _, n := range []int{0, 1, 100, 4 << 10, 256 << 10} {
+				v := bytes.Repeat([]byte("ab"), n/2+1)[:n]
+				if err := raw.Set(ctxFor(t), "raw", v); err != nil {
+					t.Fatalf("%s/raw %d bytes: %v", name, n, err)
+				}
+				wantGet(t, raw, "raw", v)
+			}
+		}
+	}},
+	{"TTLsSurviveTheChain", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
+		v := strings.Repeat("short-lived ", 20)
+		if err := c.SetWithTTL(ctxFor(t), "k", v, 300*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		wantGet(t, c, "k", v)
+		untilGone(t, c, "k", 5*time.Second)
+	}},
+	{"RotationReadsOldEntries", func(t *testing.T, p driver.Provider, _ Harness) {
+		a := transformAES(t, 1)
+		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{a}})
+		if err := c.Set(ctxFor(t), "old", "sealed with 1"); err != nil {
+			t.Fatal(err)
+		}
+		kr, err := transform.NewKeyring(transformKey(2), transformKey(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SetKeyring(kr); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set(ctxFor(t), "new", "sealed with 2"); err != nil {
+			t.Fatal(err)
+		}
+		wantGet(t, c, "old", "sealed with 1")
+		wantGet(t, c, "new", "sealed with 2")
+		// A cache holding key 2 alone reads the new entry, and the old one
+		// is a clean miss wherever the provider stores bytes.
+		only2 := newCache(t, p, valcache.Options[string, string]{Namespace: c.Namespace(), Transformers: []transform.Transformer{transformAES(t, 2)}})
+		wantGet(t, only2, "new", "sealed with 2")
+		if _, stores := p.(driver.ValueStore); !stores {
+			wantNoGet(t, only2, "old")
+			if s := only2.Stats(); s.DecodeErrors != 1 {
+				t.Fatalf("stats %+v, want the old entry counted", s)
+			}
+		}
+	}},
+	{"AlteredSealedBytesAreMisses", func(t *testing.T, p driver.Provider, _ Harness) {
+		if _, stores := p.(driver.ValueStore); stores {
+			t.Skip("the provider keeps typed values; no bytes to alter")
+		}
+		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
+		ns := c.Namespace()
+		for _, k := range []string{"a", "b"} {
+			if err := c.SetWithTTL(ctxFor(t), k, strings.Repeat(k, 200), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		get := func(k string) []byte {
+			b, found, err := p.Get(ctxFor(t), driver.Key{Namespace: ns, ID: k})
+			if err != nil || !found {
+				t.Fatalf("Get(%s): found=%v err=%v", k, found, err)
+			}
+			return b
+		}
+		a, b := get("a"), get("b")
+		flipped := bytes.Clone(a)
+		flipped[len(flipped)/2] ^= 1
+		for name, stored := range map[string][]byte{"flipped": flipped, "truncated": a[:len(a)-3], "b's bytes": b} {
+			mustSet(t, p, driver.Key{Namespace: ns, ID: "a"}, stored, time.Minute)
+			before := c.Stats()
+			wantNoGet(t, c, "a")
+			if after := c.Stats(); after.DecodeErrors != before.DecodeErrors+1 || after.AuthFailures != before.AuthFailures+1 {
+				t.Fatalf("%s: stats %+v -> %+v, want one more decode and authentication failure", name, before, after)
+			}
+		}
+	}},
+}
+
+// transformTagCases need a provider that keeps versions.
+var transformTagCases = []testCase{
+	{"TagsSurviveTheChain", func(t *testing.T, p driver.Provider, _ Harness) {
+		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
+		ctx := ctxFor(t)
+		v := strings.Repeat("tagged ", 30)
+		for k, tags := range map[string][]string{"red": {"red"}, "blue": {"blue"}} {
+			if err := c.SetWith(ctx, k, v, valcache.SetOptions{Tags: tags, TTL: time.Minute}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantGet(t, c, "red", v)
+		if err := c.InvalidateTags(ctx, "red"); err != nil {
+			t.Fatal(err)
+		}
+		wantNoGet(t, c, "red")
+		wantGet(t, c, "blue", v)
+		// A compute keeps the entry's tags through the chain.
+		if _, _, err := c.Compute(ctx, "blue", func(old string, found bool) (string, valcache.ComputeOp, error) {
+			if !found {
+				return "", valcache.ComputeDelete, errors.New("blue is gone")
+			}
+			return old + "!", valcache.ComputeSet, nil
+		}, valcache.ComputeOptions{}); err != nil {
+			if errors.Is(err, valcache.ErrNotSupported) {
+				return
+			}
+			t.Fatal(err)
+		}
+		wantGet(t, c, "blue", v+"!")
+		if err := c.InvalidateTags(ctx, "blue"); err != nil {
+			t.Fatal(err)
+		}
+		wantNoGet(t, c, "blue")
+	}},
+}

@@ -1,0 +1,166 @@
+package valcache
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/valcache/valcache/codec"
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/transform"
+)
+
+// pipeline is a cache's chain of transformers (Options.Transformers),
+// applied to payloads after the codec and reverted before it. Entries list
+// the ids of the steps they went through, and reading follows that list,
+// not the configured chain, so the chain can change without a flush.
+type pipeline struct {
+	chain []transform.Transformer
+	ids   []byte // the chain's ids, as entries written now list them
+	// sealed: the chain authenticates, so entries that were not sealed by
+	// one of its authenticating steps are refused (anyone able to write to
+	// the server could have planted them).
+	sealed bool
+	bufs   *bufferPool
+
+	// fallback reads zstd entries when the chain has no zstd step (say,
+	// compression was switched off): decompressing needs no secret.
+	fallbackOnce sync.Once
+	fallback     *transform.Zstd
+	fallbackErr  error
+}
+
+var (
+	errUnsealed      = errors.New("valcache: entry is not sealed, and this cache accepts only sealed entries")
+	errNoTransformer = errors.New("valcache: entry went through a transformer this cache does not have")
+)
+
+func newPipeline(chain []transform.Transformer, bufs *bufferPool) (*pipeline, error) {
+	if err := transform.CheckChain(chain); err != nil {
+		return nil, fmt.Errorf("%w: Transformers: %w", ErrInvalidOptions, err)
+	}
+	p := &pipeline{chain: chain, bufs: bufs}
+	for _, t := range chain {
+		p.ids = append(p.ids, t.ID())
+		p.sealed = p.sealed || transform.Authenticates(t)
+	}
+	return p, nil
+}
+
+// appendAAD writes what a transformer binds its output to: the entry's
+// namespace and key, each length-prefixed so that no two pairs write the
+// same bytes, then its envelope header (format, flags, codec, stamps,
+// times, transformer ids). Sealing thus authenticates the header too: an
+// entry whose TTL or stamps were edited, or that was copied under another
+// key, fails to open.
+func appendAAD(dst []byte, dk driver.Key, header []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(dk.Namespace)))
+	dst = append(dst, dk.Namespace...)
+	dst = binary.AppendUvarint(dst, uint64(len(dk.ID)))
+	dst = append(dst, dk.ID...)
+	return append(dst, header...)
+}
+
+// appendEntry is appendEnvelopeMeta through the chain: the header lists the
+// chain, and the payload is the codec's output transformed step by step.
+func (p *pipeline) appendEntry(dst []byte, dk driver.Key, cd codec.Codec, v any, st *Stamp, m meta) ([]byte, error) {
+	start := len(dst)
+	dst = appendHeader(dst, cd.ID(), st, m, p.ids)
+	aad, in, out := p.bufs.get(), p.bufs.get(), p.bufs.get()
+	defer func() { p.bufs.put(aad); p.bufs.put(in); p.bufs.put(out) }()
+	aad.b = appendAAD(aad.b[:0], dk, dst[start:])
+	in.b = in.b[:0]
+	if !m.negative {
+		var err error
+		if in.b, err = cd.Append(in.b, v); err != nil {
+			return dst[:start], err
+		}
+	}
+	last := len(p.chain) - 1
+	for i, t := range p.chain {
+		var err error
+		if i == last {
+			if dst, err = t.Apply(dst, in.b, aad.b); err != nil {
+				return dst[:start], fmt.Errorf("valcache: %s: %w", t.Name(), err)
+			}
+			break
+		}
+		if out.b, err = t.Apply(out.b[:0], in.b, aad.b); err != nil {
+			return dst[:start], fmt.Errorf("valcache: %s: %w", t.Name(), err)
+		}
+		in, out = out, in
+	}
+	return dst, nil
+}
+
+// revert undoes env's transformers, last applied first, and returns the
+// codec's payload in buf, which the caller puts back in the pool once the
+// value is decoded (the payload is not the caller's to give away).
+func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) {
+	if p.sealed && !p.sealedBy(env.transforms) {
+		return nil, nil, errUnsealed
+	}
+	aad, in, out := p.bufs.get(), p.bufs.get(), p.bufs.get()
+	defer func() { p.bufs.put(aad); p.bufs.put(in) }()
+	aad.b = appendAAD(aad.b[:0], dk, env.header)
+	src := env.payload
+	for i := len(env.transforms) - 1; i >= 0; i-- {
+		t, err := p.transformer(env.transforms[i])
+		if err != nil {
+			p.bufs.put(out)
+			return nil, nil, err
+		}
+		if out.b, err = t.Revert(out.b[:0], src, aad.b); err != nil {
+			p.bufs.put(out)
+			return nil, nil, fmt.Errorf("valcache: %s: %w", t.Name(), err)
+		}
+		if i > 0 {
+			in, out = out, in
+			src = in.b
+		}
+	}
+	return out.b, out, nil
+}
+
+// sealedBy reports whether ids name an authenticating step of the chain.
+func (p *pipeline) sealedBy(ids []byte) bool {
+	for _, id := range ids {
+		for _, t := range p.chain {
+			if t.ID() == id && transform.Authenticates(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// transformer finds the step an entry names: the chain's, else a built-in
+// one that needs no secret.
+func (p *pipeline) transformer(id byte) (transform.Transformer, error) {
+	for _, t := range p.chain {
+		if t.ID() == id {
+			return t, nil
+		}
+	}
+	if id != transform.IDZstd {
+		return nil, fmt.Errorf("%w: id %d (a sealed entry needs the AES-GCM keyring it was sealed with)", errNoTransformer, id)
+	}
+	p.fallbackOnce.Do(func() { p.fallback, p.fallbackErr = transform.NewZstd(transform.ZstdOptions{}) })
+	if p.fallbackErr != nil {
+		return nil, p.fallbackErr
+	}
+	if p.fallback == nil {
+		return nil, ErrClosed
+	}
+	return p.fallback, nil
+}
+
+// close releases the fallback decoder, if one was made. The chain's
+// transformers belong to whoever made them.
+func (p *pipeline) close() {
+	p.fallbackOnce.Do(func() {}) // no fallback is made after this
+	if p.fallback != nil {
+		_ = p.fallback.Close()
+	}
+}

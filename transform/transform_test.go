@@ -1,0 +1,192 @@
+package transform_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/valcache/valcache/transform"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func secret(seed byte) []byte { return bytes.Repeat([]byte{seed}, transform.KeySize) }
+
+func newZstd(t testing.TB, o transform.ZstdOptions) *transform.Zstd {
+	t.Helper()
+	z, err := transform.NewZstd(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = z.Close() })
+	return z
+}
+
+func newAES(t testing.TB, current transform.Key, others ...transform.Key) *transform.AESGCM {
+	t.Helper()
+	kr, err := transform.NewKeyring(current, others...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := transform.NewAESGCM(kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// text is compressible input of about n bytes: JSON-like lines with
+// varying numbers.
+func text(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for b.Len() < n {
+		fmt.Fprintf(&b, `{"sku":"SKU-%05d","price":%d.%02d,"stock":%d},`, r.IntN(100000), r.IntN(500), r.IntN(100), r.IntN(1000))
+	}
+	return []byte(b.String()[:n])
+}
+
+func noise(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func TestCheckChain(t *testing.T) {
+	z := newZstd(t, transform.ZstdOptions{})
+	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
+	if err := transform.CheckChain([]transform.Transformer{z, a}); err != nil {
+		t.Fatalf("zstd, aes-gcm: %v", err)
+	}
+	if err := transform.CheckChain(nil); err != nil {
+		t.Fatalf("empty chain: %v", err)
+	}
+	for name, chain := range map[string][]transform.Transformer{
+		"nil":         {z, nil},
+		"duplicate":   {z, z},
+		"zero id":     {custom{id: 0}},
+		"reserved id": {custom{id: transform.IDZstd}},
+		"too long":    {custom{id: 200}, custom{id: 201}, custom{id: 202}, custom{id: 203}, custom{id: 204}, custom{id: 205}, custom{id: 206}, custom{id: 207}, custom{id: 208}},
+	} {
+		if err := transform.CheckChain(chain); err == nil || !strings.HasPrefix(err.Error(), "transform: ") {
+			t.Errorf("%s: CheckChain = %v, want a transform: error", name, err)
+		}
+	}
+	if err := transform.CheckChain([]transform.Transformer{custom{id: transform.FirstCustomID}, z}); err != nil {
+		t.Fatalf("a custom id: %v", err)
+	}
+}
+
+// custom reverses its input: a transformer of the user's own.
+type custom struct{ id byte }
+
+func (c custom) ID() byte     { return c.id }
+func (c custom) Name() string { return "reverse" }
+func (c custom) Apply(dst, src, _ []byte) ([]byte, error) {
+	for i := len(src) - 1; i >= 0; i-- {
+		dst = append(dst, src[i])
+	}
+	return dst, nil
+}
+func (c custom) Revert(dst, src, aad []byte) ([]byte, error) { return c.Apply(dst, src, aad) }
+
+func TestZstdRoundTrip(t *testing.T) {
+	z := newZstd(t, transform.ZstdOptions{})
+	for _, in := range [][]byte{{}, []byte("short"), text(511), text(512), text(4 << 10), text(256 << 10), noise(4 << 10)} {
+		prefix := []byte("keep")
+		out, err := z.Apply(append([]byte(nil), prefix...), in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(out, prefix) {
+			t.Fatal("Apply overwrote dst")
+		}
+		back, err := z.Revert([]byte("x"), out[len(prefix):], nil)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", len(in), err)
+		}
+		if !bytes.Equal(back[1:], in) || back[0] != 'x' {
+			t.Fatalf("%d bytes: round trip changed the value", len(in))
+		}
+	}
+}
+
+func TestZstdThresholdAndIncompressible(t *testing.T) {
+	z := newZstd(t, transform.ZstdOptions{MinSize: 1000})
+	small := text(999)
+	out, _ := z.Apply(nil, small, nil)
+	if out[0] != 0 || !bytes.Equal(out[1:], small) {
+		t.Fatal("a value below MinSize was not stored as it is")
+	}
+	big := text(64 << 10)
+	out, _ = z.Apply(nil, big, nil)
+	if out[0] != 1 || len(out) > len(big)/2 {
+		t.Fatalf("64 KiB of JSON: mode %d, %d bytes; want compressed to under half", out[0], len(out))
+	}
+	random := noise(64 << 10)
+	out, _ = z.Apply(nil, random, nil)
+	if out[0] != 0 || len(out) != len(random)+1 {
+		t.Fatalf("random bytes: mode %d, %d bytes; want stored, one byte longer", out[0], len(out))
+	}
+}
+
+func TestZstdRefusesBombs(t *testing.T) {
+	big := newZstd(t, transform.ZstdOptions{MinSize: 1})
+	bomb, _ := big.Apply(nil, make([]byte, 1<<20), nil)
+	if len(bomb) > 1<<10 {
+		t.Fatalf("1 MiB of zeros compressed to %d bytes", len(bomb))
+	}
+	small := newZstd(t, transform.ZstdOptions{MaxDecodedSize: 64 << 10})
+	if _, err := small.Revert(nil, bomb, nil); !errors.Is(err, transform.ErrTooLarge) {
+		t.Fatalf("1 MiB with a 64 KiB limit: %v, want ErrTooLarge", err)
+	}
+	// A frame that does not declare its size is bounded while decoding.
+	streamed := streamedFrame(t, make([]byte, 1<<20))
+	if _, err := small.Revert(nil, append([]byte{1}, streamed...), nil); !errors.Is(err, transform.ErrTooLarge) && !errors.Is(err, transform.ErrCorrupt) {
+		t.Fatalf("an undeclared 1 MiB frame with a 64 KiB limit: %v, want an error", err)
+	}
+	if back, err := big.Revert(nil, append([]byte{1}, streamed...), nil); err != nil || len(back) != 1<<20 {
+		t.Fatalf("the undeclared frame within the limit: %d bytes, %v", len(back), err)
+	}
+}
+
+func TestZstdRejectsCorruptInput(t *testing.T) {
+	z := newZstd(t, transform.ZstdOptions{MinSize: 1})
+	good, _ := z.Apply(nil, text(8<<10), nil)
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)/2] ^= 0x40
+	for name, in := range map[string][]byte{
+		"empty":     {},
+		"bad mode":  {7, 1, 2},
+		"truncated": good[:len(good)/2],
+		"flipped":   flipped,
+		"not zstd":  append([]byte{1}, text(100)...),
+	} {
+		if _, err := z.Revert(nil, in, nil); !errors.Is(err, transform.ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+	}
+}
+
+func TestZstdOptions(t *testing.T) {
+	for _, o := range []transform.ZstdOptions{{MinSize: -1}, {Level: 23}, {Level: -1}, {MaxDecodedSize: -1}} {
+		if _, err := transform.NewZstd(o); !errors.Is(err, transform.ErrInvalidOptions) {
+			t.Errorf("%+v: %v, want ErrInvalidOptions", o, err)
+		}
+	}
+	for _, level := range []int{1, 3, 7, 19} {
+		z := newZstd(t, transform.ZstdOptions{Level: level, MinSize: 1})
+		in := text(16 << 10)
+		out, _ := z.Apply(nil, in, nil)
+		if back, err := z.Revert(nil, out, nil); err != nil || !bytes.Equal(back, in) {
+			t.Fatalf("level %d: %v", level, err)
+		}
+	}
+}
