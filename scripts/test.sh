@@ -7,3 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 go test -race -count=1 -timeout 14m "$@" ./...
+# The peer benchmarks live in a module of their own (so that the libraries
+# they compare against never become valcache's dependencies); make sure they
+# still build.
+(cd bench/peers && go vet ./...)
