@@ -28,7 +28,11 @@ func (c *Cache[K, V]) nearHit(dk driver.Key) (*entry[V], bool) {
 func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (found[V], error) {
 	if raw, ok := c.near.NearGet(dk); ok {
 		if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
-			return c.classify(e.value, e.metaOf()), nil
+			// Only a settled answer comes from the copy: a stale entry is
+			// read from the store, whose bytes a reload compares against.
+			if f := c.classify(e.value, e.metaOf()); f.state == fresh || f.state == negative {
+				return f, nil
+			}
 		}
 	}
 	b, ok, versions, lease, err := c.near.GetForNear(ctx, dk, c.nsKey)
