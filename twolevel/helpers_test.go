@@ -93,3 +93,5 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 	return time.Since(start)
 }
+
+func valcacheKey(ns, id string) driver.Key { return driver.Key{Namespace: ns, ID: id} }
