@@ -48,6 +48,15 @@ func Run(t *testing.T, h Harness) {
 			c.run(t, p, h)
 		})
 	}
+	for _, c := range fieldCases {
+		t.Run("Fields/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.FieldStore); !ok {
+				t.Skip("provider keeps no field entries")
+			}
+			c.run(t, p, h)
+		})
+	}
 	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
 		t.Run("Tags/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
@@ -74,6 +83,9 @@ func Names() []string {
 	}
 	for _, c := range computeCases {
 		out = append(out, "Compute/"+c.name)
+	}
+	for _, c := range fieldCases {
+		out = append(out, "Fields/"+c.name)
 	}
 	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
 		out = append(out, "Tags/"+c.name)
