@@ -3,6 +3,7 @@ module github.com/valcache/valcache
 go 1.26.8
 
 require (
+	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/maypok86/otter/v2 v2.4.0
 	github.com/valkey-io/valkey-go v1.0.79
 	github.com/vmihailenco/msgpack/v5 v5.4.1
