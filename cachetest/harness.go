@@ -66,6 +66,24 @@ func Run(t *testing.T, h Harness) {
 			c.run(t, p, h)
 		})
 	}
+	for _, c := range rateCases {
+		t.Run("RateLimit/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.RateLimiter); !ok {
+				t.Skip("provider cannot limit rates; package ratelimit reports ErrNotSupported")
+			}
+			c.run(t, p, h)
+		})
+	}
+	for _, c := range lockCases {
+		t.Run("Lock/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.Locker); !ok {
+				t.Skip("provider keeps no locks; package lock reports ErrNotSupported")
+			}
+			c.run(t, p, h)
+		})
+	}
 }
 
 // Names lists every case, as Run names its subtests, so that a provider's
@@ -89,6 +107,12 @@ func Names() []string {
 	}
 	for _, c := range append(append(tagCases, loadTagCases...), computeTagCases...) {
 		out = append(out, "Tags/"+c.name)
+	}
+	for _, c := range rateCases {
+		out = append(out, "RateLimit/"+c.name)
+	}
+	for _, c := range lockCases {
+		out = append(out, "Lock/"+c.name)
 	}
 	return out
 }

@@ -21,6 +21,8 @@ type Provider struct {
 	maxValue   int
 	defaultTTL time.Duration
 	closed     atomic.Bool
+	rates      rateTable
+	locks      lockTable
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -90,6 +92,7 @@ func (p *Provider) Close() error {
 	if p.clock != nil {
 		p.clock.Stop()
 	}
+	p.locks.wakeAll()
 	return nil
 }
 

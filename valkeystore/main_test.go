@@ -13,6 +13,9 @@ import (
 var servers testserver.Shared
 
 func TestMain(m *testing.M) {
+	if role := os.Getenv(coordRoleEnv); role != "" {
+		os.Exit(runCoordChild(role)) // a child process of a coordination test
+	}
 	if role := os.Getenv(fleetRoleEnv); role != "" {
 		os.Exit(runFleetChild(role)) // a child process of a fleet test, not a test run
 	}

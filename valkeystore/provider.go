@@ -170,11 +170,12 @@ func wrap(op string, err error) error {
 
 // readFromReplica routes reads of entries to replicas, and everything else,
 // version keys included, to primaries: a replica that has not yet received
-// an invalidation would let a stale entry pass its check.
+// an invalidation would let a stale entry pass its check, and a lock read
+// from one could look free or lost when it is neither.
 func readFromReplica(cmd valkey.Completed) bool {
 	if !cmd.IsReadOnly() {
 		return false
 	}
 	args := cmd.Commands()
-	return len(args) < 2 || !isVersionKey(args[1])
+	return len(args) < 2 || !(isVersionKey(args[1]) || isCoordKey(args[1]))
 }

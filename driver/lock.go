@@ -1,0 +1,44 @@
+package driver
+
+import (
+	"context"
+	"time"
+)
+
+// Locker keeps mutual-exclusion locks with expiry in the store, which is
+// what package lock builds leases on.
+//
+// A lock is held under a token the caller chooses (random, so that no other
+// holder can guess it); every change a holder makes compares the token
+// first, so a holder whose lock expired and was taken by another can never
+// extend or release the new holder's lock. Every acquisition also returns a
+// fencing number from a counter kept per key beside the lock: it grows by one
+// with each acquisition and is never reused, so a resource guarded by the
+// lock can refuse writes carrying a number lower than one it has seen.
+//
+// Fallback: none; package lock reports ErrNotSupported.
+type Locker interface {
+	// AcquireLock takes key for ttl under token if no one holds it, and
+	// returns the new fencing number. acquired is false, with fence 0, when
+	// another holder has it.
+	AcquireLock(ctx context.Context, key Key, token string, ttl time.Duration) (fence uint64, acquired bool, err error)
+
+	// ExtendLock sets the lock's remaining life to ttl if key is still held
+	// under token, and reports whether it was.
+	ExtendLock(ctx context.Context, key Key, token string, ttl time.Duration) (bool, error)
+
+	// ReleaseLock frees key if it is still held under token, and reports
+	// whether it was.
+	ReleaseLock(ctx context.Context, key Key, token string) (bool, error)
+
+	// LockHeld reports whether key is held under token.
+	LockHeld(ctx context.Context, key Key, token string) (bool, error)
+
+	// WaitLock returns when the lock of key may have changed: it was
+	// released, expired, taken, extended or removed; or when ctx ends
+	// (returning an error wrapping ctx.Err()). It returns at once when
+	// key is free. It may return early, without a change; callers look again
+	// and wait again. Stores notify waiters where they can, so waiting is
+	// not polling.
+	WaitLock(ctx context.Context, key Key) error
+}

@@ -1,0 +1,10 @@
+package valkeystore
+
+import "github.com/valcache/valcache/driver"
+
+// LockKeyName exposes the name of a lock's key, so that tests can remove it
+// behind its holder's back.
+func (p *Provider) LockKeyName(k driver.Key) string {
+	lock, _ := p.keys.lockKeys(k)
+	return lock
+}
