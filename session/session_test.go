@@ -128,20 +128,20 @@ func TestDestroyEndsTheSession(t *testing.T) {
 
 func TestIdleTimeoutSlides(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, p driver.Provider) {
-		a := newApp(t, p, session.Config{IdleTimeout: 600 * time.Millisecond, TouchInterval: 100 * time.Millisecond})
+		a := newApp(t, p, session.Config{IdleTimeout: time.Second, TouchInterval: 100 * time.Millisecond})
 		b := a.browser(t)
 		b.get("/set?k=k&v=alive")
 		// Requests every 150 ms keep it alive well past one idle timeout.
 		start := time.Now()
-		for time.Since(start) < 1500*time.Millisecond {
+		for time.Since(start) < 2500*time.Millisecond {
 			if got := b.get("/get?k=k"); got != "alive" {
 				t.Fatalf("active session lost after %v", time.Since(start))
 			}
 			time.Sleep(150 * time.Millisecond)
 		}
-		time.Sleep(900 * time.Millisecond)
+		time.Sleep(1500 * time.Millisecond)
 		if got := b.get("/get?k=k"); got != "" {
-			t.Fatalf("session idle for 900ms (timeout 600ms) still holds %q", got)
+			t.Fatalf("session idle for 1.5s (timeout 1s) still holds %q", got)
 		}
 	})
 }
