@@ -65,11 +65,10 @@ var fieldCases = []testCase{
 		if _, err := fs.UpdateFields(ctxFor(t), k, map[string][]byte{"a": []byte("1")}, nil, 0, true); !errors.Is(err, driver.ErrInvalidTTL) {
 			t.Fatalf("UpdateFields with TTL 0: got %v, want ErrInvalidTTL", err)
 		}
-		mustUpdateTTL(t, fs, k, map[string][]byte{"a": []byte("1")}, 200*time.Millisecond, true)
-		// A later update extends the life: the entry outlives its first TTL.
-		time.Sleep(100 * time.Millisecond)
+		mustUpdateTTL(t, fs, k, map[string][]byte{"a": []byte("1")}, time.Second, true)
+		// A later update sets a new life: the entry outlives its first TTL.
 		mustUpdateTTL(t, fs, k, map[string][]byte{"b": []byte("2")}, time.Minute, false)
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(1300 * time.Millisecond)
 		wantFields(t, fs, k, map[string][]byte{"a": []byte("1"), "b": []byte("2")})
 		mustUpdateTTL(t, fs, k, map[string][]byte{"c": []byte("3")}, 150*time.Millisecond, false)
 		deadline := time.Now().Add(2 * time.Second)
