@@ -51,6 +51,15 @@ func Run(t *testing.T, h Harness) {
 	for _, c := range transformCases {
 		t.Run("Transform/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
 	}
+	for _, c := range fieldCases {
+		t.Run("Fields/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.FieldStore); !ok {
+				t.Skip("provider keeps no field entries")
+			}
+			c.run(t, p, h)
+		})
+	}
 	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
 		t.Run("Tags/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
@@ -98,6 +107,9 @@ func Names() []string {
 	}
 	for _, c := range transformCases {
 		out = append(out, "Transform/"+c.name)
+	}
+	for _, c := range fieldCases {
+		out = append(out, "Fields/"+c.name)
 	}
 	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
 		out = append(out, "Tags/"+c.name)

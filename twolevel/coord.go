@@ -75,3 +75,24 @@ func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.
 	})
 	return d, err
 }
+
+var _ driver.FieldStore = (*Provider)(nil)
+
+// GetFields implements driver.FieldStore from L2: field entries (sessions)
+// are read where every instance writes them, and never copied.
+func (p *Provider) GetFields(ctx context.Context, key driver.Key) (fields map[string][]byte, found bool, err error) {
+	err = p.call(func() (err error) {
+		fields, found, err = p.l2.GetFields(ctx, key)
+		return err
+	})
+	return fields, found, err
+}
+
+// UpdateFields implements driver.FieldStore.
+func (p *Provider) UpdateFields(ctx context.Context, key driver.Key, set map[string][]byte, del []string, ttl time.Duration, create bool) (updated bool, err error) {
+	err = p.write(key, func() (err error) {
+		updated, err = p.l2.UpdateFields(ctx, key, set, del, ttl, create)
+		return err
+	})
+	return updated, err
+}

@@ -181,11 +181,16 @@ func wrap(op string, err error) error {
 // readFromReplica routes reads of entries to replicas, and everything else,
 // version keys included, to primaries: a replica that has not yet received
 // an invalidation would let a stale entry pass its check, and a lock read
-// from one could look free or lost when it is neither.
+// from one could look free or lost when it is neither. Field entries
+// (HGETALL) are read from primaries too: they hold sessions, whose next
+// request must see what the one before wrote (a login, say).
 func readFromReplica(cmd valkey.Completed) bool {
 	if !cmd.IsReadOnly() {
 		return false
 	}
 	args := cmd.Commands()
+	if len(args) > 0 && args[0] == "HGETALL" {
+		return false
+	}
 	return len(args) < 2 || !(isVersionKey(args[1]) || isCoordKey(args[1]))
 }

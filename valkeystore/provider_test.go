@@ -388,11 +388,40 @@ func TestReplicaReadsAreServedByReplicas(t *testing.T) {
 	if primaryGets == 0 {
 		t.Fatal("no version was read from a primary")
 	}
+	// Field entries (sessions) are read from primaries, so a request sees
+	// what the one before it wrote.
+	for i := range 20 {
+		k := driver.Key{Namespace: "rr-fields", ID: strconv.Itoa(i)}
+		if _, err := writer.UpdateFields(t.Context(), k, map[string][]byte{"f": []byte("v")}, nil, time.Minute, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := p.GetFields(t.Context(), k); err != nil || !found {
+			t.Fatalf("GetFields right after the write: found=%v err=%v", found, err)
+		}
+	}
+	var replicaHGetAlls, primaryHGetAlls int64
+	for addr, node := range p.Client().Nodes() {
+		info, err := node.Do(t.Context(), node.B().Info().Section("commandstats").Build()).ToString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls := cmdCalls(info, "hgetall"); primaries[addr] {
+			primaryHGetAlls += calls
+		} else {
+			replicaHGetAlls += calls
+		}
+	}
+	if replicaHGetAlls != 0 || primaryHGetAlls < 20 {
+		t.Fatalf("field entry reads: %d on replicas, %d on primaries; want 0 and 20", replicaHGetAlls, primaryHGetAlls)
+	}
 }
 
 // getCalls reads cmdstat_get's call count from INFO commandstats.
-func getCalls(info string) int64 {
-	_, rest, ok := strings.Cut(info, "cmdstat_get:calls=")
+func getCalls(info string) int64 { return cmdCalls(info, "get") }
+
+// cmdCalls reads a command's call count from INFO commandstats.
+func cmdCalls(info, cmd string) int64 {
+	_, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls=")
 	if !ok {
 		return 0
 	}
