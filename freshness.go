@@ -129,15 +129,22 @@ func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V
 	if err != nil || !ok {
 		return found[V]{}, err
 	}
+	f, _, err := c.examine(ctx, dk, b, versions)
+	return f, err
+}
+
+// examine decodes bytes read from the store and checks their stamps,
+// against versions when they were read along (the namespace's).
+func (c *Cache[K, V]) examine(ctx context.Context, dk driver.Key, b []byte, versions []driver.Version) (found[V], envelope, error) {
 	v, env, decoded := c.decode(dk, b, true)
 	if !decoded {
-		return found[V]{present: true, raw: b}, nil
+		return found[V]{present: true, raw: b}, env, nil
 	}
 	valid, err := c.validStamps(ctx, env, versions)
 	if err != nil || !valid {
-		return found[V]{present: true, raw: b}, err
+		return found[V]{present: true, raw: b}, env, err
 	}
 	f := c.classify(v, env.meta)
 	f.raw = b
-	return f, nil
+	return f, env, nil
 }

@@ -37,8 +37,10 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 	}
 	b, ok, versions, lease, err := c.near.GetForNear(ctx, dk, c.nsKey)
 	if err != nil {
+		// A copy is served while the store is unreachable only if none of
+		// its versions is known to have changed.
 		if raw, ok := c.near.NearStale(dk); ok {
-			if e, isEntry := raw.(*entry[V]); isEntry {
+			if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
 				return c.classify(e.value, e.metaOf()), nil
 			}
 		}
@@ -47,20 +49,11 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 	if !ok {
 		return found[V]{}, nil
 	}
-	v, env, decoded := c.decode(dk, b, true)
-	if !decoded {
-		return found[V]{present: true, raw: b}, nil
+	f, env, err := c.examine(ctx, dk, b, versions)
+	if err == nil && f.state != absent {
+		c.keepNear(key, lease, f.value, env)
 	}
-	valid, err := c.validStamps(ctx, env, versions)
-	if err != nil || !valid {
-		return found[V]{present: true, raw: b}, err
-	}
-	f := c.classify(v, env.meta)
-	f.raw = b
-	if f.state != absent {
-		c.keepNear(key, lease, v, env)
-	}
-	return f, nil
+	return f, err
 }
 
 // keepNear hands a value just read and checked to the provider as key's

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/internal/testserver"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
@@ -45,6 +46,30 @@ func TestServerDownAndBack(t *testing.T) {
 		}
 	}
 
+	// A copy whose tag another instance invalidated is never served, not
+	// even while the server is down.
+	other, err := build(ctx, valkeystore.Config{Addrs: []string{srv.Addr()}, KeyPrefix: "fault:"}, twolevel.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := newCache[string](t, other, "fault")
+	if err := c.SetWith(ctx, "tagged", "t", valcache.SetOptions{Tags: []string{"g"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := c.GetIfPresent(ctx, "tagged"); err != nil || !ok {
+		t.Fatalf("read tagged: %v %v", ok, err)
+	}
+	if err := oc.InvalidateTags(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "the invalidation reaches this instance", func() bool {
+		_, ok, _ := c.GetIfPresent(ctx, "tagged")
+		return !ok
+	})
+
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +84,9 @@ func TestServerDownAndBack(t *testing.T) {
 			}
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if v, ok, _ := c.GetIfPresent(ctx, "tagged"); ok {
+		t.Fatalf("served %q, invalidated before the server went down", v)
 	}
 	// Writes fail; once the breaker has counted its failures they fail at
 	// once with ErrUnavailable.
