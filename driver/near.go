@@ -47,8 +47,10 @@ type NearCache interface {
 // provider's; the facade only passes the lease back.
 type NearLease struct {
 	Key Key
-	// TTL is the remaining lifetime of the entry read.
+	// TTL is the remaining lifetime of the entry read, counted from Sent.
 	TTL time.Duration
+	// Sent is when the read was sent.
+	Sent time.Time
 	// Token and Epoch say when the read started, in the provider's terms.
 	Token, Epoch uint64
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/valkeystore"
 )
 
 // ErrUnavailable is returned while the circuit is open: the shared store
@@ -37,9 +38,11 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
-// breaker counts consecutive failures of the shared store. Misses are not
-// failures, nor are errors that say something about the call rather than
-// the store (a cancelled context, an invalid TTL, a value too large).
+// breaker counts consecutive failures of the shared store. Only what says
+// the store could not serve counts: not a miss, not a reply about the call
+// itself (a wrong type, a missing permission), not an invalid argument, and
+// not a call its own caller gave up on (cancelled, or past the caller's
+// deadline), which would let impatient callers open the circuit for all.
 type breaker struct {
 	threshold int // <= 0: never opens
 	cooldown  time.Duration
@@ -52,35 +55,35 @@ type breaker struct {
 	lastErr  error
 }
 
-// allow says whether a call may go to the store now. In the open state,
-// the first call after the cooldown goes through as the probe.
-func (b *breaker) allow() error {
+// allow says whether a call may go to the store now, and whether it is the
+// probe: in the open state, the first call after the cooldown.
+func (b *breaker) allow() (probe bool, err error) {
 	if State(b.state.Load()) == Closed {
-		return nil
+		return false, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch State(b.state.Load()) {
 	case Closed:
-		return nil
+		return false, nil
 	case Open:
 		if time.Since(b.openedAt) >= b.cooldown {
 			b.state.Store(int32(HalfOpen))
-			return nil
+			return true, nil
 		}
 	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, b.lastErr)
+	return false, fmt.Errorf("%w: %w", ErrUnavailable, b.lastErr)
 }
 
-// record takes the outcome of a call that allow let through. Only a
-// success ends a run of failures; an error that says nothing about the
-// store neither counts nor ends one.
-func (b *breaker) record(err error) {
-	if err != nil && !isFailure(err) {
-		b.abandon()
-		return
-	}
-	if err == nil {
+// done takes the outcome of a call allow let through; telling says
+// whether the outcome says anything about the store.
+func (b *breaker) done(probe bool, err error, telling bool) {
+	switch {
+	case !telling:
+		if probe { // the next call probes instead
+			b.state.CompareAndSwap(int32(HalfOpen), int32(Open))
+		}
+	case err == nil:
 		if b.failures.Load() != 0 || State(b.state.Load()) != Closed {
 			b.mu.Lock()
 			b.failures.Store(0)
@@ -89,43 +92,44 @@ func (b *breaker) record(err error) {
 			}
 			b.mu.Unlock()
 		}
-		return
-	}
-	if b.threshold <= 0 {
-		return
-	}
-	n := b.failures.Add(1)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.lastErr = err
-	st := State(b.state.Load())
-	if st == HalfOpen || (st == Closed && int(n) >= b.threshold) {
-		b.openedAt = time.Now()
-		b.state.Store(int32(Open))
-		if st == Closed {
-			b.log.Warn("twolevel: shared store failing; circuit open", slog.Int("failures", int(n)), slog.Any("error", err))
+	default:
+		if b.threshold <= 0 {
+			return
+		}
+		n := b.failures.Add(1)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.lastErr = err
+		st := State(b.state.Load())
+		if (probe && st == HalfOpen) || (st == Closed && int(n) >= b.threshold) {
+			b.openedAt = time.Now()
+			b.state.Store(int32(Open))
+			if st == Closed {
+				b.log.Warn("twolevel: shared store failing; circuit open", slog.Int("failures", int(n)), slog.Any("error", err))
+			}
 		}
 	}
 }
 
-// abandon takes the end of a call whose outcome says nothing about the
-// store: a probe that ends so leaves the next call to probe.
-func (b *breaker) abandon() {
-	b.state.CompareAndSwap(int32(HalfOpen), int32(Open))
-}
-
-func isFailure(err error) bool {
+// telling reports whether a call's outcome says anything about the store.
+func telling(ctx context.Context, err error) bool {
+	if err == nil {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	var lf *driver.LoadFailedError
 	switch {
-	case err == nil,
-		errors.Is(err, context.Canceled),
+	case errors.Is(err, context.Canceled),
 		errors.Is(err, driver.ErrInvalidTTL),
 		errors.Is(err, driver.ErrValueTooLarge),
 		errors.Is(err, driver.ErrNotSupported),
 		errors.Is(err, driver.ErrFlushNotAllowed),
 		errors.Is(err, driver.ErrClosed),
-		errors.Is(err, ErrUnavailable):
+		errors.Is(err, ErrUnavailable),
+		errors.As(err, &lf):
 		return false
 	}
-	var lf *driver.LoadFailedError
-	return !errors.As(err, &lf)
+	return valkeystore.Unavailable(err)
 }

@@ -3,6 +3,7 @@ package twolevel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -11,55 +12,108 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
+func quietBreaker(threshold int, cooldown time.Duration) *breaker {
+	return &breaker{threshold: threshold, cooldown: cooldown, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// run passes one call's outcome through the breaker, as Provider.call does.
+func run(t *testing.T, b *breaker, ctx context.Context, err error) {
+	t.Helper()
+	probe, aerr := b.allow()
+	if aerr != nil {
+		t.Fatalf("refused a call (%v) before its outcome %v", aerr, err)
+	}
+	b.done(probe, err, telling(ctx, err))
+}
+
 func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
-	b := &breaker{threshold: 3, cooldown: 50 * time.Millisecond, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	failure := errors.New("connection refused")
-	for _, err := range []error{failure, failure, nil, failure, failure, context.Canceled, driver.ErrInvalidTTL, &driver.LoadFailedError{Reason: "x"}} {
-		if b.allow() != nil {
-			t.Fatalf("refused a call after %v", err)
-		}
-		b.record(err)
+	b := quietBreaker(3, 50*time.Millisecond)
+	ctx := context.Background()
+	down := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, step := range []struct {
+		ctx context.Context
+		err error
+	}{
+		{ctx, down}, {ctx, down}, {ctx, nil}, // a success ends the run
+		{ctx, down}, {ctx, down},
+		{ctx, context.Canceled}, {ctx, driver.ErrInvalidTTL}, {ctx, &driver.LoadFailedError{Reason: "x"}},
+		{cancelled, down}, // its caller gave up: says nothing
+	} {
+		run(t, b, step.ctx, step.err)
 	}
 	if State(b.state.Load()) != Closed {
 		t.Fatal("opened although a success broke the run of failures, and the rest say nothing of the store")
 	}
-	b.record(failure) // third in a row
-	err := b.allow()
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, failure) {
+	run(t, b, ctx, down) // third in a row
+	_, err := b.allow()
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, down) {
 		t.Fatalf("open circuit allowed a call or hid the cause: %v", err)
 	}
 
 	time.Sleep(60 * time.Millisecond)
-	if b.allow() != nil {
-		t.Fatal("no probe after the cooldown")
+	probe, err := b.allow()
+	if err != nil || !probe {
+		t.Fatalf("no probe after the cooldown: %v, %v", probe, err)
 	}
-	if b.allow() == nil {
+	if _, err := b.allow(); err == nil {
 		t.Fatal("a second call went through while the probe runs")
 	}
-	b.record(context.Canceled) // a probe that says nothing: the next call probes
-	if State(b.state.Load()) != Open || b.allow() != nil {
-		t.Fatal("a cancelled probe did not leave the next call to probe")
+	b.done(probe, context.Canceled, telling(ctx, context.Canceled)) // says nothing: the next call probes
+	if probe, err = b.allow(); err != nil || !probe {
+		t.Fatalf("a cancelled probe did not leave the next call to probe: %v, %v", probe, err)
 	}
-	b.record(failure)
-	if State(b.state.Load()) != Open || b.allow() == nil {
+	b.done(probe, down, telling(ctx, down))
+	if _, err := b.allow(); err == nil {
 		t.Fatal("a failed probe did not reopen the circuit for a cooldown")
 	}
 	time.Sleep(60 * time.Millisecond)
-	if b.allow() != nil {
-		t.Fatal("no probe after the second cooldown")
-	}
-	b.record(nil)
-	if State(b.state.Load()) != Closed || b.allow() != nil {
+	probe, _ = b.allow()
+	b.done(probe, nil, true)
+	if State(b.state.Load()) != Closed {
 		t.Fatal("a successful probe did not close the circuit")
 	}
 }
 
-func TestDisabledBreakerNeverOpens(t *testing.T) {
-	b := &breaker{threshold: -1, cooldown: time.Second, log: slog.Default()}
-	for range 100 {
-		b.record(errors.New("down"))
+// A late non-probe call ending while a probe runs does not start a second
+// probe.
+func TestBreakerHasOneProbeAtATime(t *testing.T) {
+	b := quietBreaker(1, time.Millisecond)
+	ctx := context.Background()
+	late, _ := b.allow() // allowed while closed; ends later
+	run(t, b, ctx, errors.New("i/o timeout"))
+	time.Sleep(2 * time.Millisecond)
+	probe, err := b.allow()
+	if err != nil || !probe {
+		t.Fatalf("no probe: %v", err)
 	}
-	if b.allow() != nil {
+	b.done(late, context.Canceled, telling(ctx, context.Canceled))
+	if _, err := b.allow(); err == nil {
+		t.Fatal("a second probe went through")
+	}
+}
+
+// Replies about the call itself are not failures of the store; transport
+// errors and replies saying the server cannot serve are.
+func TestBreakerTellsStoreFailuresFromCallErrors(t *testing.T) {
+	ctx := context.Background()
+	if !telling(ctx, fmt.Errorf("valkeystore: get: %w", context.DeadlineExceeded)) {
+		t.Fatal("the provider's own timeout, with the caller still waiting, must count")
+	}
+	past, cancel := context.WithTimeout(ctx, -time.Second)
+	defer cancel()
+	if telling(past, fmt.Errorf("valkeystore: get: %w", context.DeadlineExceeded)) {
+		t.Fatal("a call past its caller's own deadline must not count")
+	}
+}
+
+func TestDisabledBreakerNeverOpens(t *testing.T) {
+	b := quietBreaker(-1, time.Second)
+	for range 100 {
+		run(t, b, context.Background(), errors.New("down"))
+	}
+	if _, err := b.allow(); err != nil {
 		t.Fatal("a disabled breaker opened")
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // AcquireLoad implements driver.LoadLocker.
 func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (token string, acquired bool, err error) {
-	err = p.write(key, func() (err error) {
+	err = p.write(ctx, key, func() (err error) {
 		token, acquired, err = p.l2.AcquireLoad(ctx, key, lease, seen)
 		return err
 	})
@@ -26,21 +26,18 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 // A wait that ends on its context's deadline says nothing about the store
 // (the load it waited for may just be slow), so it is not counted.
 func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
-	if err := p.breaker.allow(); err != nil {
+	probe, err := p.breaker.allow()
+	if err != nil {
 		return err
 	}
-	err := p.l2.WaitLoad(ctx, key)
-	if errors.Is(err, context.DeadlineExceeded) {
-		p.breaker.abandon()
-	} else {
-		p.breaker.record(err)
-	}
+	err = p.l2.WaitLoad(ctx, key)
+	p.breaker.done(probe, err, !errors.Is(err, context.DeadlineExceeded) && telling(ctx, err))
 	return err
 }
 
 // SetLoaded implements driver.LoadLocker.
 func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, value []byte, ttl time.Duration) (stored bool, err error) {
-	err = p.write(key, func() (err error) {
+	err = p.write(ctx, key, func() (err error) {
 		stored, err = p.l2.SetLoaded(ctx, key, token, value, ttl)
 		return err
 	})
@@ -49,17 +46,17 @@ func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, 
 
 // FailLoad implements driver.LoadLocker.
 func (p *Provider) FailLoad(ctx context.Context, key driver.Key, token, reason string, hold time.Duration) error {
-	return p.write(key, func() error { return p.l2.FailLoad(ctx, key, token, reason, hold) })
+	return p.write(ctx, key, func() error { return p.l2.FailLoad(ctx, key, token, reason, hold) })
 }
 
 // ReleaseLoad implements driver.LoadLocker.
 func (p *Provider) ReleaseLoad(ctx context.Context, key driver.Key, token string, restore []byte, restoreTTL time.Duration) error {
-	return p.write(key, func() error { return p.l2.ReleaseLoad(ctx, key, token, restore, restoreTTL) })
+	return p.write(ctx, key, func() error { return p.l2.ReleaseLoad(ctx, key, token, restore, restoreTTL) })
 }
 
 // CompareAndSwap implements driver.Swapper.
 func (p *Provider) CompareAndSwap(ctx context.Context, key driver.Key, old, value []byte, ttl time.Duration, keepTTL bool) (swapped bool, err error) {
-	err = p.write(key, func() (err error) {
+	err = p.write(ctx, key, func() (err error) {
 		swapped, err = p.l2.CompareAndSwap(ctx, key, old, value, ttl, keepTTL)
 		return err
 	})
@@ -68,7 +65,7 @@ func (p *Provider) CompareAndSwap(ctx context.Context, key driver.Key, old, valu
 
 // AcquireRefresh implements driver.RefreshLocker.
 func (p *Provider) AcquireRefresh(ctx context.Context, key driver.Key, lease time.Duration) (acquired bool, err error) {
-	err = p.call(func() (err error) {
+	err = p.call(ctx, func() (err error) {
 		acquired, err = p.l2.AcquireRefresh(ctx, key, lease)
 		return err
 	})

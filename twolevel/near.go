@@ -63,7 +63,7 @@ func (p *Provider) GetForNear(ctx context.Context, key driver.Key, vkeys []drive
 		ttl      time.Duration
 		vttls    []time.Duration
 	)
-	err := p.call(func() (err error) {
+	err := p.call(ctx, func() (err error) {
 		b, found, versions, ttl, vttls, err = p.l2.GetVersionedTTL(ctx, key, vkeys)
 		return err
 	})
@@ -79,11 +79,15 @@ func (p *Provider) GetForNear(ctx context.Context, key driver.Key, vkeys []drive
 
 // NearKeep implements driver.NearCache.
 func (p *Provider) NearKeep(lease driver.NearLease, value any, weight uint32) {
-	if !p.track.valid(lease) || lease.TTL == 0 {
+	ttl := lease.TTL
+	if ttl != driver.NoExpiry {
+		ttl -= time.Since(lease.Sent) // the entry's clock ran from the read
+	}
+	if !p.track.valid(lease) || (ttl <= 0 && ttl != driver.NoExpiry) {
 		return
 	}
 	it := &nearItem{value: value, epoch: lease.Epoch}
-	if err := p.l1.SetValue(context.Background(), lease.Key, it, weight, p.l1TTL(lease.TTL)); err != nil {
+	if err := p.l1.SetValue(context.Background(), lease.Key, it, weight, p.l1TTL(ttl)); err != nil {
 		return
 	}
 	if !p.track.valid(lease) {

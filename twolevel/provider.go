@@ -101,19 +101,23 @@ func (p *Provider) dropCopy(k driver.Key) {
 }
 
 // call runs an L2 call through the breaker.
-func (p *Provider) call(fn func() error) error {
-	if err := p.breaker.allow(); err != nil {
+func (p *Provider) call(ctx context.Context, fn func() error) error {
+	probe, err := p.breaker.allow()
+	if err != nil {
 		return err
 	}
-	err := fn()
-	p.breaker.record(err)
+	err = fn()
+	p.breaker.done(probe, err, telling(ctx, err))
+	if err == nil {
+		p.track.answered()
+	}
 	return err
 }
 
 // write runs an L2 call that changes key, then drops the writer's own
 // copy, whether or not the call reports success (it may have been applied).
-func (p *Provider) write(key driver.Key, fn func() error) error {
-	err := p.call(fn)
+func (p *Provider) write(ctx context.Context, key driver.Key, fn func() error) error {
+	err := p.call(ctx, fn)
 	if err == nil || !isUnavailable(err) {
 		p.dropCopy(key)
 	}

@@ -36,11 +36,19 @@ type tracker struct {
 
 	mu     sync.Mutex
 	losses [lossHistory]loss // ring, by epoch
+	// unhealed is set by a loss and cleared by the next call L2 answers.
+	unhealed atomic.Bool
 }
 
 type loss struct {
 	epoch uint64 // the epoch that ended
 	at    time.Time
+	// healed: L2 answered a call since. A copy of the ended epoch is
+	// served stale only while L2 has not answered since the loss: then the
+	// loss was (or may be) the outage itself. A server's flush looks the
+	// same as a lost connection to the client, and L2 answers right after
+	// it, so a flushed copy is not served.
+	healed bool
 }
 
 func newTracker() *tracker { return &tracker{seed: maphash.MakeSeed()} }
@@ -51,7 +59,7 @@ func (t *tracker) stripe(k driver.Key) *atomic.Uint64 {
 
 // lease is taken before reading k from the shared store.
 func (t *tracker) lease(k driver.Key) driver.NearLease {
-	return driver.NearLease{Key: k, Token: t.stripe(k).Load(), Epoch: t.epoch.Load()}
+	return driver.NearLease{Key: k, Token: t.stripe(k).Load(), Epoch: t.epoch.Load(), Sent: time.Now()}
 }
 
 // valid reports whether nothing that concerns l's key happened since l.
@@ -69,6 +77,20 @@ func (t *tracker) lost(now time.Time) {
 	defer t.mu.Unlock()
 	ended := t.epoch.Add(1) - 1
 	t.losses[ended%lossHistory] = loss{epoch: ended, at: now}
+	t.unhealed.Store(true)
+}
+
+// answered records that L2 answered a call: every loss so far is healed.
+func (t *tracker) answered() {
+	if !t.unhealed.Load() {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.unhealed.Store(false)
+	for i := range t.losses {
+		t.losses[i].healed = true
+	}
 }
 
 // reset ends the epoch because everything changed (a flush): copies of the
@@ -79,13 +101,13 @@ func (t *tracker) reset() {
 	t.epoch.Add(1)
 }
 
-// lostAt returns when epoch ended by a loss of tracking, if it did and is
-// still remembered.
+// lostAt returns when epoch ended by a loss of tracking, if it did, is
+// still remembered, and L2 has not answered since.
 func (t *tracker) lostAt(epoch uint64) (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	l := t.losses[epoch%lossHistory]
-	if l.at.IsZero() || l.epoch != epoch {
+	if l.at.IsZero() || l.epoch != epoch || l.healed {
 		return time.Time{}, false
 	}
 	return l.at, true

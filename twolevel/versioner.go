@@ -20,7 +20,7 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 	read := pick(keys, missing)
 	var versions []driver.Version
 	var ttls []time.Duration
-	err := p.call(func() (err error) {
+	err := p.call(ctx, func() (err error) {
 		versions, ttls, err = p.l2.VersionsTTL(ctx, read)
 		return err
 	})
@@ -54,7 +54,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	read := pick(keys, missing)
 	var versions []driver.Version
 	var ttls []time.Duration
-	err := p.call(func() (err error) {
+	err := p.call(ctx, func() (err error) {
 		versions, ttls, err = p.l2.EnsureVersionsTTL(ctx, read, keep)
 		return err
 	})
@@ -71,7 +71,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 // BumpVersions implements driver.Versioner. This process's cells drop at
 // once; other instances' drop when the server's push reaches them.
 func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) error {
-	err := p.call(func() error { return p.l2.BumpVersions(ctx, keys) })
+	err := p.call(ctx, func() error { return p.l2.BumpVersions(ctx, keys) })
 	if err == nil || !isUnavailable(err) {
 		for _, k := range keys {
 			p.vers.changed(k)
@@ -82,7 +82,7 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 
 // GetVersioned implements driver.Versioner from L2.
 func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) (b []byte, found bool, versions []driver.Version, err error) {
-	err = p.call(func() (err error) {
+	err = p.call(ctx, func() (err error) {
 		b, found, versions, err = p.l2.GetVersioned(ctx, key, vkeys)
 		return err
 	})
@@ -91,7 +91,7 @@ func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []dri
 
 // SetVersioned implements driver.Versioner.
 func (p *Provider) SetVersioned(ctx context.Context, key driver.Key, value []byte, ttl time.Duration, vkeys []driver.VersionKey) (versions []driver.Version, err error) {
-	err = p.write(key, func() (err error) {
+	err = p.write(ctx, key, func() (err error) {
 		versions, err = p.l2.SetVersioned(ctx, key, value, ttl, vkeys)
 		return err
 	})

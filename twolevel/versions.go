@@ -41,7 +41,10 @@ type versionTable struct {
 }
 
 // versionLease is taken before reading a version from the shared store.
+// It names its record: a record dropped and made anew starts its count
+// again, and a lease on the old one must not match it.
 type versionLease struct {
+	rec        *versionRec
 	seq, epoch uint64
 }
 
@@ -101,7 +104,7 @@ func (t *versionTable) leaseLocked(k driver.VersionKey, r *versionRec) versionLe
 		r = &versionRec{}
 		t.recs[k] = r
 	}
-	return versionLease{seq: r.seq, epoch: t.track.epoch.Load()}
+	return versionLease{rec: r, seq: r.seq, epoch: t.track.epoch.Load()}
 }
 
 // install records a version read under lease l, with the key's remaining
@@ -111,7 +114,7 @@ func (t *versionTable) install(k driver.VersionKey, l versionLease, v driver.Ver
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.recs[k]
-	if r == nil || r.seq != l.seq || l.epoch != t.track.epoch.Load() {
+	if r == nil || r != l.rec || r.seq != l.seq || l.epoch != t.track.epoch.Load() {
 		return
 	}
 	r.cell.Store(v)

@@ -66,13 +66,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	opt.Dialer.Timeout = cfg.DialTimeout
 	wait := &waiters{}
 	listeners := &listeners{keys: layout{prefix: cfg.KeyPrefix}}
-	opt.OnInvalidations = func(msgs []valkey.ValkeyMessage) {
-		wait.onInvalidations(msgs)
-		listeners.notify(msgs)
-	}
-	if cfg.TrackAllReads {
-		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
-	}
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
@@ -82,6 +75,24 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if cfg.ClientOption != nil {
 		cfg.ClientOption(&opt)
+	}
+	// Set after the hook, which may add a callback of its own but not
+	// take the provider's pushes away.
+	own := opt.OnInvalidations
+	opt.OnInvalidations = func(msgs []valkey.ValkeyMessage) {
+		wait.onInvalidations(msgs)
+		listeners.notify(msgs)
+		if own != nil {
+			own(msgs)
+		}
+	}
+	if cfg.TrackAllReads {
+		// Pushes are read as they arrive only by a connection with a reader
+		// goroutine of its own: one that auto-pipelines, with caching on.
+		if opt.DisableCache || opt.DisableAutoPipelining {
+			return nil, fmt.Errorf("%w: TrackAllReads needs client-side caching and auto-pipelining (ClientOption turned one off)", ErrInvalidConfig)
+		}
+		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
 	}
 	client, err := valkey.NewClient(opt)
 	if err != nil {

@@ -1,6 +1,7 @@
 package valkeystore
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -108,4 +109,29 @@ func (l layout) parseVersionKey(name string) (driver.VersionKey, bool) {
 		return driver.VersionKey{}, false
 	}
 	return driver.VersionKey{Namespace: unescape(ns), Tag: unescape(tag)}, true
+}
+
+// Unavailable reports whether err says the server could not serve the call
+// (no connection, a timeout, or a reply such as LOADING, BUSY, CLUSTERDOWN,
+// MASTERDOWN, TRYAGAIN, READONLY or OOM), as opposed to a reply about the
+// call itself (WRONGTYPE, NOPERM, a syntax error). Circuit breakers count
+// only the former.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ve *valkey.ValkeyError
+	if errors.As(err, &ve) {
+		if valkey.IsValkeyNil(ve) {
+			return false
+		}
+		msg := ve.Error()
+		for _, code := range []string{"LOADING", "BUSY", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "OOM"} {
+			if strings.HasPrefix(msg, code) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }

@@ -1,0 +1,46 @@
+package valkeystore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/valkeystore"
+)
+
+// Unavailable tells a server that cannot serve from a reply about the call.
+func TestUnavailableTellsStoreFailuresFromReplies(t *testing.T) {
+	addr := servers.Valkey(t).Addr()
+	p := newProvider(t, valkeystore.Config{Addrs: []string{addr}, KeyPrefix: "unav:"})
+	cl := p.Client()
+	ctx := t.Context()
+	// An entry key holding a hash: GET replies WRONGTYPE.
+	if err := cl.Do(ctx, cl.B().Hset().Key("unav:{ns:h}").FieldValue().FieldValue("f", "v").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := p.Get(ctx, driver.Key{Namespace: "ns", ID: "h"})
+	if err == nil {
+		t.Fatal("GET of a hash succeeded")
+	}
+	if valkeystore.Unavailable(err) {
+		t.Fatalf("a WRONGTYPE reply counted as the server being unavailable: %v", err)
+	}
+	if valkeystore.Unavailable(nil) {
+		t.Fatal("nil is not a failure")
+	}
+
+	srv := servers.Valkey(t)
+	down := newProvider(t, valkeystore.Config{Addrs: []string{srv.Addr()}, KeyPrefix: "unav2:", OperationTimeout: 200 * time.Millisecond})
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	// A paused server answers nothing: the provider's own deadline fires.
+	if err := cl.Do(ctx, cl.B().ClientPause().Timeout(500).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = down.Get(cctx, driver.Key{Namespace: "ns", ID: "k"})
+	if err == nil || !valkeystore.Unavailable(err) {
+		t.Fatalf("a timeout against a paused server: %v, want it counted", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+}
