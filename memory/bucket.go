@@ -25,6 +25,7 @@ type item struct {
 	value     any
 	expiresAt int64 // clock nanoseconds; never for no expiry
 	weight    uint32
+	tag       uint32 // see SetValueTagged; fits beside weight at no cost
 }
 
 const never = math.MaxInt64

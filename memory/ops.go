@@ -40,7 +40,7 @@ func (p *Provider) Set(ctx context.Context, key driver.Key, value []byte, ttl ti
 		return &driver.ValueTooLargeError{Size: len(value), Limit: p.maxValue}
 	}
 	stored := append(make([]byte, 0, len(value)), value...)
-	return p.store(ctx, key, stored, weightOf(len(value)), ttl)
+	return p.store(ctx, key, stored, weightOf(len(value)), ttl, 0)
 }
 
 // GetValue implements driver.ValueStore: the stored value itself, no copy.
@@ -61,10 +61,34 @@ func (p *Provider) GetValue(ctx context.Context, key driver.Key) (any, bool, err
 
 // SetValue implements driver.ValueStore.
 func (p *Provider) SetValue(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration) error {
-	return p.store(ctx, key, value, max(weight, 1), ttl)
+	return p.store(ctx, key, value, max(weight, 1), ttl, 0)
 }
 
-func (p *Provider) store(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration) error {
+// SetValueTagged is SetValue keeping a tag beside the value, for a store
+// built over this one that must know something of each value without a
+// wrapper to allocate and follow on every read: the two-level provider
+// records the tracking epoch each copy was kept in.
+func (p *Provider) SetValueTagged(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration, tag uint32) error {
+	return p.store(ctx, key, value, max(weight, 1), ttl, tag)
+}
+
+// GetValueTagged is GetValue with the tag the value was stored with (0
+// when it was stored otherwise).
+func (p *Provider) GetValueTagged(key driver.Key) (value any, tag uint32, found bool) {
+	if p.closed.Load() {
+		return nil, 0, false
+	}
+	b, ok := p.cache.GetIfPresent(key.ID)
+	if !ok {
+		return nil, 0, false
+	}
+	if it := b.find(key.Namespace, p.now()); it != nil {
+		return it.value, it.tag, true
+	}
+	return nil, 0, false
+}
+
+func (p *Provider) store(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration, tag uint32) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
@@ -75,7 +99,7 @@ func (p *Provider) store(ctx context.Context, key driver.Key, value any, weight 
 		return &driver.ValueTooLargeError{Size: int(weight), Limit: int(min(p.maxWeight, uint64(^uint(0)>>1)))}
 	}
 	now := p.now()
-	it := item{ns: key.Namespace, value: value, expiresAt: expiryAt(now, ttl), weight: weight}
+	it := item{ns: key.Namespace, value: value, expiresAt: expiryAt(now, ttl), weight: weight, tag: tag}
 	p.replace(key, &it, now)
 	return nil
 }

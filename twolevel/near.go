@@ -7,29 +7,19 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-// nearItem is what L1 holds: the facade's typed entry and the epoch it was
-// kept in.
-type nearItem struct {
-	value any
-	epoch uint64
-}
+// L1 holds the facade's typed entries, each tagged with the low 32 bits of
+// the tracking epoch it was kept in (a copy lives minutes at most, far less
+// than 2^32 losses of tracking).
 
-func (p *Provider) item(key driver.Key) (*nearItem, bool) {
-	raw, ok, err := p.l1.GetValue(context.Background(), key)
-	if err != nil || !ok {
-		return nil, false
-	}
-	it, ok := raw.(*nearItem)
-	return it, ok
-}
+func epochTag(e uint64) uint32 { return uint32(e) }
 
 // NearGet implements driver.NearCache.
 func (p *Provider) NearGet(key driver.Key) (any, bool) {
-	it, ok := p.item(key)
-	if !ok || it.epoch != p.track.epoch.Load() {
+	v, tag, ok := p.l1.GetValueTagged(key)
+	if !ok || tag != epochTag(p.track.epoch.Load()) {
 		return nil, false
 	}
-	return it.value, true
+	return v, true
 }
 
 // NearStale implements driver.NearCache: a copy of the current epoch, or
@@ -38,17 +28,17 @@ func (p *Provider) NearStale(key driver.Key) (any, bool) {
 	if p.cfg.StaleIfError <= 0 {
 		return nil, false
 	}
-	it, ok := p.item(key)
+	v, tag, ok := p.l1.GetValueTagged(key)
 	if !ok {
 		return nil, false
 	}
-	if it.epoch != p.track.epoch.Load() {
-		lost, ok := p.track.lostAt(it.epoch)
+	if cur := p.track.epoch.Load(); tag != epochTag(cur) {
+		lost, ok := p.track.lostAt(p.track.fullEpoch(tag, cur))
 		if !ok || time.Since(lost) > p.cfg.StaleIfError {
 			return nil, false
 		}
 	}
-	return it.value, true
+	return v, true
 }
 
 // GetForNear implements driver.NearCache: one pipeline reads the entry, its
@@ -86,8 +76,7 @@ func (p *Provider) NearKeep(lease driver.NearLease, value any, weight uint32) {
 	if !p.track.valid(lease) || (ttl <= 0 && ttl != driver.NoExpiry) {
 		return
 	}
-	it := &nearItem{value: value, epoch: lease.Epoch}
-	if err := p.l1.SetValue(context.Background(), lease.Key, it, weight, p.l1TTL(ttl)); err != nil {
+	if err := p.l1.SetValueTagged(context.Background(), lease.Key, value, weight, p.l1TTL(ttl), epochTag(lease.Epoch)); err != nil {
 		return
 	}
 	if !p.track.valid(lease) {

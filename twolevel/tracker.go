@@ -51,7 +51,13 @@ type loss struct {
 	healed bool
 }
 
-func newTracker() *tracker { return &tracker{seed: maphash.MakeSeed()} }
+// newTracker starts at epoch 1, so that an L1 value stored without a tag
+// (tag 0) is never taken for a current copy.
+func newTracker() *tracker {
+	t := &tracker{seed: maphash.MakeSeed()}
+	t.epoch.Store(1)
+	return t
+}
 
 func (t *tracker) stripe(k driver.Key) *atomic.Uint64 {
 	return &t.stripes[maphash.Comparable(t.seed, k)%changeStripes]
@@ -99,6 +105,16 @@ func (t *tracker) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.epoch.Add(1)
+}
+
+// fullEpoch returns the most recent epoch, not after cur, whose low 32
+// bits are tag.
+func (t *tracker) fullEpoch(tag uint32, cur uint64) uint64 {
+	e := cur&^0xffffffff | uint64(tag)
+	if e > cur {
+		e -= 1 << 32
+	}
+	return e
 }
 
 // lostAt returns when epoch ended by a loss of tracking, if it did, is

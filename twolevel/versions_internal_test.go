@@ -24,3 +24,12 @@ func TestLeaseOnADroppedRecordInstallsNothing(t *testing.T) {
 		t.Fatalf("cell holds %d (ok %v), want the newer version 2", cells[0].Load(), ok)
 	}
 }
+
+func TestFullEpochRecoversTheEpochOfATag(t *testing.T) {
+	tr := newTracker()
+	for _, c := range []struct{ epoch, cur uint64 }{{1, 1}, {1, 5}, {1<<32 - 1, 1 << 32}, {1<<32 + 3, 1<<32 + 9}, {5<<32 - 2, 5<<32 + 1}} {
+		if got := tr.fullEpoch(epochTag(c.epoch), c.cur); got != c.epoch {
+			t.Errorf("fullEpoch(tag of %d, cur %d) = %d", c.epoch, c.cur, got)
+		}
+	}
+}

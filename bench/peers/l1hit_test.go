@@ -31,7 +31,7 @@ func sampleUser(i int) user {
 }
 
 // BenchmarkL1Hit compares the two-level provider's in-process hit with
-// raw otter, go-redis/cache's local-cache hit, and a remote GET with raw
+// raw otter, valcache's in-process provider, go-redis/cache's local-cache hit, and a remote GET with raw
 // valkey-go (and valkey-go's own client-side cache, DoCache), all on the
 // same server and keys in one run.
 func BenchmarkL1Hit(b *testing.B) {
@@ -45,6 +45,21 @@ func BenchmarkL1Hit(b *testing.B) {
 		oc.Set(k, sampleUser(i))
 	}
 	b.Cleanup(func() { oc.StopAllGoroutines() })
+
+	mp, err := memory.New(memory.Config{MaxEntries: 4 * n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mp.Close() })
+	mc, err := valcache.New(mp, valcache.Options[string, user]{Namespace: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, k := range keys {
+		if err := mc.Set(ctx, k, sampleUser(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
 
 	tl := newTwoLevel(b, addr)
 	for i, k := range keys {
@@ -83,6 +98,13 @@ func BenchmarkL1Hit(b *testing.B) {
 			v, ok := oc.GetIfPresent(keys[i%n])
 			if !ok {
 				b.Fatal("otter miss")
+			}
+			sink = v
+		},
+		"valcache-memory": func(i int) {
+			v, ok, err := mc.GetIfPresent(ctx, keys[i%n])
+			if !ok || err != nil {
+				b.Fatal("in-process miss", err)
 			}
 			sink = v
 		},
