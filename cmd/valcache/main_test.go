@@ -20,8 +20,14 @@ func TestMain(m *testing.M) {
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runWithInput(t, "", args...)
+}
+
+// runWithInput runs the command with stdin holding input, as from a pipe.
+func runWithInput(t *testing.T, input string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut)
+	code := run(context.Background(), args, console{stdin: strings.NewReader(input), stdout: &out, stderr: &errOut})
 	return code, out.String(), errOut.String()
 }
 
