@@ -80,6 +80,9 @@ func (c *benchConfig) check() error {
 	if c.maxEntries == 0 {
 		c.maxEntries = c.keys
 	}
+	if _, err := c.srv.addrs(); c.srv.set() && err != nil {
+		return err
+	}
 	switch {
 	case c.provider != "memory" && c.provider != "valkey" && c.provider != "twolevel":
 		return fmt.Errorf("--provider %q: want memory, valkey or twolevel", c.provider)

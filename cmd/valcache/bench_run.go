@@ -297,10 +297,22 @@ func sample(done <-chan struct{}, started time.Time, workers []*worker, progress
 	draw := time.NewTicker(progressEvery)
 	defer draw.Stop()
 	lastOps, lastAt := int64(0), started
-	push := func(now time.Time) {
+	push := func(now time.Time, final bool) {
 		ops, _ := total()
 		span := now.Sub(lastAt)
-		if span <= 0 {
+		if span <= 0 || (final && ops == lastOps) {
+			return
+		}
+		if n := len(points); final && n > 0 && span < interval/4 {
+			// A sliver at the end joins the last point rather than
+			// standing for a rate of its own.
+			last := &points[n-1]
+			startSec := last.EndSeconds - float64(last.Ops)/max(last.OpsPerSeconds, 1e-9)
+			last.Ops += ops - lastOps
+			last.EndSeconds = now.Sub(started).Seconds()
+			if last.EndSeconds > startSec {
+				last.OpsPerSeconds = float64(last.Ops) / (last.EndSeconds - startSec)
+			}
 			return
 		}
 		points = append(points, timePoint{EndSeconds: now.Sub(started).Seconds(), Ops: ops - lastOps, OpsPerSeconds: float64(ops-lastOps) / span.Seconds()})
@@ -314,14 +326,14 @@ func sample(done <-chan struct{}, started time.Time, workers []*worker, progress
 	for {
 		select {
 		case now := <-tick.C:
-			push(now)
+			push(now, false)
 		case now := <-draw.C:
 			if progress != nil {
 				ops, errs := total()
 				fmt.Fprintf(progress, "\r\033[K  %5.1fs  %s ops  %s ops/s  %d errors", now.Sub(started).Seconds(), grouped(ops), grouped(int64(float64(ops)/now.Sub(started).Seconds())), errs)
 			}
 		case <-done:
-			push(time.Now())
+			push(time.Now(), true)
 			if progress != nil {
 				fmt.Fprint(progress, "\r\033[K")
 			}

@@ -37,6 +37,9 @@ func runDemo(ctx context.Context, args []string, con console) int {
 	if fs.NArg() > 0 {
 		return usageError(con, "demo", "unexpected argument %q", fs.Arg(0))
 	}
+	if _, err := srv.addrs(); srv.set() && err != nil {
+		return usageError(con, "demo", "%v", err)
+	}
 	var p driver.Provider
 	var where string
 	if !srv.set() {

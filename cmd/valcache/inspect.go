@@ -99,6 +99,9 @@ func runInspect(ctx context.Context, args []string, con console) int {
 	if srv.cluster != "" && srv.addr == defaultInspectAddr {
 		srv.addr = "" // --cluster replaces the default address
 	}
+	if _, err := srv.addrs(); err != nil {
+		return usageError(con, label, "%v", err)
+	}
 	p, err := srv.connect(ctx, "valcache-inspect", false, con.stderr)
 	if err != nil {
 		return fail(con, label, err)

@@ -40,11 +40,22 @@ func checkDemoOutput(t *testing.T, out string) {
 		"Delete(1) -> present=false",
 		`InvalidateTags("supplier:3") -> 1 left (203 of supplier:9 kept=true)`,
 		"Clear(demo:products) -> 0 products left; demo:views[\"1\"] still 12 (present=true)",
+		"50 loads, 950 hits",
+		"loader ran 1 time(s) for 200 concurrent callers; 200 got the value",
+		"counter = 200 (expected 200)",
 		"done:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// checkCoherence checks the two-level step ran and measured a lag.
+func checkCoherence(t *testing.T, out string) {
+	t.Helper()
+	if !strings.Contains(out, "B reads its in-process copy:") || !strings.Contains(out, "A writes 120: B sees A's write after ") {
+		t.Errorf("demo output lacks the two-level coherence step:\n%s", out)
 	}
 }
 
@@ -57,6 +68,9 @@ func TestDemoRunsInProcessWithNoServer(t *testing.T) {
 		t.Fatalf("demo does not say where it runs:\n%s", out)
 	}
 	checkDemoOutput(t, out)
+	if !strings.Contains(out, "needs a server") {
+		t.Errorf("the in-process demo does not say the two-level step needs a server:\n%s", out)
+	}
 }
 
 func TestDemoRunsOnValkey(t *testing.T) {
@@ -69,6 +83,20 @@ func TestDemoRunsOnValkey(t *testing.T) {
 		t.Fatalf("demo does not name the server:\n%s", out)
 	}
 	checkDemoOutput(t, out)
+	checkCoherence(t, out)
+}
+
+func TestDemoRunsOnACluster(t *testing.T) {
+	addrs := strings.Join(servers.Cluster(t).Addrs(), ",")
+	code, out, errOut := runCmd(t, "demo", "--cluster", addrs)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Valkey cluster at "+addrs) {
+		t.Fatalf("demo does not name the cluster:\n%s", out)
+	}
+	checkDemoOutput(t, out)
+	checkCoherence(t, out)
 }
 
 func TestDemoOnAnUnreachableServerFailsWithOneClearLine(t *testing.T) {
@@ -91,7 +119,19 @@ func TestUsageErrors(t *testing.T) {
 	if code, _, _ := runCmd(t, "demo", "--nope"); code != exitUsage {
 		t.Fatalf("unknown flag: exit %d, want %d", code, exitUsage)
 	}
-	if code, out, _ := runCmd(t, "help"); code != exitOK || !strings.Contains(out, "demo") {
+	if code, out, _ := runCmd(t, "help"); code != exitOK || !strings.Contains(out, "demo") || !strings.Contains(out, "bench") || !strings.Contains(out, "inspect") {
 		t.Fatalf("help: exit %d, output %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, "demo", "--valkey", "127.0.0.1:1", "--cluster", "127.0.0.1:2"); code != exitUsage || !strings.Contains(errOut, "not both") {
+		t.Fatalf("both --valkey and --cluster: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "demo", "extra"); code != exitUsage || !strings.Contains(errOut, "unexpected argument") {
+		t.Fatalf("extra argument: exit %d, stderr %q", code, errOut)
+	}
+	for _, cmd := range [][]string{{"demo", "-h"}, {"bench", "-h"}, {"inspect", "show", "-h"}, {"inspect", "help"}} {
+		code, out, errOut := runCmd(t, cmd...)
+		if code != exitOK || !strings.Contains(out+errOut, "usage: valcache") {
+			t.Errorf("%v: exit %d, output %q", cmd, code, out+errOut)
+		}
 	}
 }
