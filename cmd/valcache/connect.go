@@ -28,8 +28,8 @@ type server struct {
 
 func (s *server) register(fs *flag.FlagSet, defaultAddr string) {
 	fs.StringVar(&s.addr, "valkey", defaultAddr, "Valkey server (or any cluster node) at `ADDR` (host:port)")
-	fs.StringVar(&s.cluster, "cluster", "", "cluster seed nodes, `ADDR,ADDR,...` (instead of --valkey)")
-	fs.StringVar(&s.user, "user", "", "ACL user name (the password is read from $"+passwordEnv+")")
+	fs.StringVar(&s.cluster, "cluster", "", "Valkey Cluster seed nodes `ADDR,...` (instead of --valkey)")
+	fs.StringVar(&s.user, "user", "", "ACL user `NAME` (the password is read from $"+passwordEnv+")")
 	fs.IntVar(&s.db, "db", 0, "database `N` on a single node")
 	fs.StringVar(&s.prefix, "prefix", valkeystore.DefaultKeyPrefix, "key `PREFIX` of the caches")
 }
