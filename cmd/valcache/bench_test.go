@@ -23,6 +23,7 @@ var tinyBench = []string{"bench", "--ops", "3000", "--keys", "200", "--concurren
 func TestBenchInProcessWritesTextAndHTML(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.html")
 	args := append(append([]string{}, tinyBench...), "--dist", "zipf", "--zipf-s", "1.2", "--html", path)
+	defer leakCheck(t)()
 	code, out, errOut := runCmd(t, args...)
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr: %s", code, errOut)
@@ -67,7 +68,9 @@ func TestBenchJSONOnValkey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "report.html")
 			args := append(append(append([]string{}, tinyBench...), tc.args(t)...), "--json", "--html", path, "--namespace", "bench-"+tc.name)
+			done := leakCheck(t)
 			code, out, errOut := runCmd(t, args...)
+			done()
 			if code != exitOK {
 				t.Fatalf("exit %d; stderr: %s", code, errOut)
 			}

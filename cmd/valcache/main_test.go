@@ -6,8 +6,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valcache/valcache/internal/testserver"
+	"go.uber.org/goleak"
 )
 
 var servers testserver.Shared
@@ -29,6 +31,28 @@ func runWithInput(t *testing.T, input string, args ...string) (int, string, stri
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, console{stdin: strings.NewReader(input), stdout: &out, stderr: &errOut})
 	return code, out.String(), errOut.String()
+}
+
+// leakCheck snapshots the goroutines now (start shared servers before) and
+// returns a check that every goroutine started since has ended, waiting a
+// little for connections valkey-go closes on its own schedule.
+func leakCheck(t *testing.T) func() {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	return func() {
+		t.Helper()
+		deadline := time.Now().Add(8 * time.Second)
+		for {
+			err := goleak.Find(before)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("goroutines left after the command returned: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 func checkDemoOutput(t *testing.T, out string) {
@@ -60,6 +84,7 @@ func checkCoherence(t *testing.T, out string) {
 }
 
 func TestDemoRunsInProcessWithNoServer(t *testing.T) {
+	defer leakCheck(t)()
 	code, out, errOut := runCmd(t, "demo")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr: %s", code, errOut)
@@ -75,6 +100,7 @@ func TestDemoRunsInProcessWithNoServer(t *testing.T) {
 
 func TestDemoRunsOnValkey(t *testing.T) {
 	addr := servers.Valkey(t).Addr()
+	defer leakCheck(t)()
 	code, out, errOut := runCmd(t, "demo", "--valkey", addr)
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr: %s", code, errOut)
