@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/memory"
-	"github.com/valcache/valcache/valkeystore"
 )
 
 // Product is the demo's value type: a plain struct, registered nowhere.
@@ -24,54 +20,79 @@ type Product struct {
 	Tags  []string
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runDemo(ctx context.Context, args []string, con console) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("valkey", "", "run on the Valkey server (or cluster node) at `ADDR` instead of in-process")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.SetOutput(con.stderr)
+	var srv server
+	srv.register(fs, "")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: valcache demo [--valkey ADDR | --cluster ADDR,...]\n\n"+
+			"A guided run of the cache with real measured numbers: in-process (no server)\n"+
+			"by default, on Valkey when a server is named.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "valcache demo: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return usageError(con, "demo", "unexpected argument %q", fs.Arg(0))
 	}
-	p, where, err := demoProvider(ctx, *addr, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "valcache demo: %v\n", err)
-		return exitError
+	if _, err := srv.addrs(); srv.set() && err != nil {
+		return usageError(con, "demo", "%v", err)
+	}
+	var p driver.Provider
+	var where string
+	if !srv.set() {
+		mp, err := memory.New(memory.Config{MaxEntries: 10_000})
+		if err != nil {
+			return fail(con, "demo", err)
+		}
+		p, where = mp, "in-process provider (otter), no server"
+	} else {
+		vp, err := srv.connect(ctx, "valcache-demo", false, con.stderr)
+		if err != nil {
+			return fail(con, "demo", err)
+		}
+		p, where = vp, srv.describe(vp)
 	}
 	defer p.Close()
-	if err := demo(ctx, p, where, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "valcache demo: %v\n", err)
-		return exitError
+	d := &demoRun{ctx: ctx, p: p, where: where, out: con.stdout, stderr: con.stderr}
+	if srv.set() {
+		d.srv = &srv
+	}
+	if err := d.run(); err != nil {
+		return fail(con, "demo", err)
 	}
 	return exitOK
 }
 
-func demoProvider(ctx context.Context, addr string, stderr io.Writer) (driver.Provider, string, error) {
-	if addr == "" {
-		p, err := memory.New(memory.Config{MaxEntries: 10_000})
-		return p, "in-process provider (otter), no server", err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := valkeystore.New(ctx, valkeystore.Config{Addrs: []string{addr}, ClientName: "valcache-demo", Logger: log})
-	if err != nil {
-		return nil, "", err
-	}
-	mode := "single node"
-	if p.Cluster() {
-		mode = "cluster"
-	}
-	return p, fmt.Sprintf("Valkey %s at %s", mode, addr), nil
+// demoRun walks through the API with real calls and real timings.
+type demoRun struct {
+	ctx    context.Context
+	p      driver.Provider
+	where  string
+	srv    *server // nil in process
+	out    io.Writer
+	stderr io.Writer
+	step   func(string)
 }
 
-// demo walks through the API with real calls and real timings.
-func demo(ctx context.Context, p driver.Provider, where string, out, stderr io.Writer) error {
-	step := stepper(out)
-	fmt.Fprintf(out, "valcache demo on the %s\n\n", where)
+func (d *demoRun) run() error {
+	d.step = stepper(d.out)
+	fmt.Fprintf(d.out, "valcache demo on the %s\n\n", d.where)
+	for _, part := range []func() error{d.basics, d.loads, d.stampede, d.compute, d.coherence} {
+		if err := part(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(d.out, "\ndone: every step ran against the %s\n", d.where)
+	return nil
+}
+
+// basics: typed values, namespaces, bulk calls, hit cost, TTL, tags, delete
+// and clear.
+func (d *demoRun) basics() error {
+	ctx, p, out, step := d.ctx, d.p, d.out, d.step
 
 	products, err := valcache.New(p, valcache.Options[int, Product]{Namespace: "demo:products", TTL: 10 * time.Minute, Jitter: 0.1})
 	if err != nil {
@@ -195,7 +216,6 @@ func demo(ctx context.Context, p driver.Provider, where string, out, stderr io.W
 		return err
 	}
 
-	fmt.Fprintf(out, "\ndone: %s\n", strings.TrimSpace("every step ran against the "+where))
 	return nil
 }
 
