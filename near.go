@@ -31,15 +31,20 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 			// Only a settled answer comes from the copy: a stale entry is
 			// read from the store, whose bytes a reload compares against.
 			if f := c.classify(e.value, e.metaOf()); f.state == fresh || f.state == negative {
+				f.level = levelL1
 				return f, nil
 			}
 		}
 	}
-	b, ok, versions, lease, err := c.near.GetForNear(ctx, dk, c.nsKey)
+	cctx := c.callStart(ctx, OpGet)
+	b, ok, versions, lease, err := c.near.GetForNear(cctx, dk, c.nsKey)
+	c.callDone(cctx, OpGet, err)
 	if err != nil {
 		if raw, ok := c.near.NearStale(dk); ok {
 			if e, isEntry := raw.(*entry[V]); isEntry {
-				return c.classify(e.value, e.metaOf()), nil
+				f := c.classify(e.value, e.metaOf())
+				f.level, f.staleCopy = levelL1, true
+				return f, nil
 			}
 		}
 		return found[V]{}, err
@@ -56,7 +61,7 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 		return found[V]{present: true, raw: b}, err
 	}
 	f := c.classify(v, env.meta)
-	f.raw = b
+	f.raw, f.level = b, levelL2
 	if f.state != absent {
 		c.keepNear(key, lease, v, env)
 	}
@@ -92,6 +97,7 @@ func (c *Cache[K, V]) nearHits(keys []K, dks []driver.Key, out map[K]V) ([]K, []
 	for i, dk := range dks {
 		if e, ok := c.nearHit(dk); ok {
 			out[keys[i]] = e.value
+			c.stats.l1Hits.Add(1)
 			continue
 		}
 		restKeys = append(restKeys, keys[i])
