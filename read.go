@@ -25,6 +25,9 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 	if c.values != nil {
 		raw, found, err := c.values.GetValue(ctx, dk)
 		if err != nil || !found {
+			if err == nil {
+				c.stats.misses.Add(1)
+			}
 			return zero, false, err
 		}
 		if e, ok := c.servable(raw); ok {
