@@ -439,3 +439,44 @@ func TestTwoLevelMetricsAndSpans(t *testing.T) {
 		t.Errorf("%d loads in the duration histogram, want 1", n)
 	}
 }
+
+func TestValkeyReadsAreRemoteCalls(t *testing.T) {
+	ctx := context.Background()
+	tel := newTelemetry(t)
+	p, err := valkeystore.New(ctx, valkeystore.Config{Addrs: []string{servers.Valkey(t).Addr()}, KeyPrefix: "otel:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := valcache.New(p, valcache.Options[string, string]{Namespace: "vk", Observer: tel.obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "a", "A"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(tel.spans.Ended())
+	for _, k := range []string{"a", "a", "x"} {
+		_, _, _ = c.GetIfPresent(ctx, k)
+	}
+	gets := 0
+	for _, s := range tel.spans.Ended()[before:] {
+		if s.Name() == "valcache.store.get" {
+			gets++
+		}
+	}
+	if gets != 3 {
+		t.Fatalf("%d valcache.store.get spans for three reads of Valkey, want 3", gets)
+	}
+	rm := tel.collect(t)
+	if got := counter(t, rm, "valcache.hits", attrs("vk", attribute.String(otelcache.AttrLevel, "store"))); got != 2 {
+		t.Errorf("hits %d, want 2", got)
+	}
+	if got := counter(t, rm, "valcache.misses", attrs("vk")); got != 1 {
+		t.Errorf("misses %d, want 1", got)
+	}
+	if hasPointFor(rm, "valcache.circuit.state", "vk") {
+		t.Error("a circuit state for a provider without a breaker")
+	}
+}
