@@ -62,14 +62,10 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkL
 		var err error
 		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
 			c.log.Warn("valcache: cannot stamp a bulk load; its values will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
-			ctx2, cancel := context.WithTimeout(ctx, c.loadTimeout)
-			defer cancel()
-			return load(ctx2, keys)
+			return c.runBulkLoader(ctx, keys, load)
 		}
 	}
-	ctx2, cancel := context.WithTimeout(ctx, c.loadTimeout)
-	defer cancel()
-	values, err := load(ctx2, keys)
+	values, err := c.runBulkLoader(ctx, keys, load)
 	if err != nil {
 		return nil, err
 	}
@@ -89,4 +85,14 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkL
 		}
 	}
 	return values, nil
+}
+
+// runBulkLoader calls load under loadTimeout, counted and observed.
+func (c *Cache[K, V]) runBulkLoader(ctx context.Context, keys []K, load BulkLoader[K, V]) (values map[K]V, err error) {
+	l := Load{Keys: len(keys)}
+	ctx, start := c.loadStart(ctx, l)
+	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	defer cancel()
+	defer func() { c.loadDone(ctx, l, start, err) }()
+	return load(ctx, keys)
 }

@@ -42,6 +42,7 @@ type Cache[K comparable, V any] struct {
 	ttl        ttlPolicy
 	weigh      func(K, V) uint32
 	log        *slog.Logger
+	obs        CacheObserver // nil unless Options.Observer observes this cache
 	closed     atomic.Bool
 	stats      counters
 	bufs       bufferPool
@@ -158,6 +159,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.cells, _ = provider.(driver.VersionCells)
 	c.nsKey = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag}}
 	c.pipe.bufs = &c.bufs
+	if opts.Observer != nil {
+		c.obs = opts.Observer.Observe(CacheInfo{Namespace: c.ns, Provider: provider, Stats: c.Stats})
+	}
 	return c, nil
 }
 
@@ -168,10 +172,13 @@ func (c *Cache[K, V]) Namespace() string { return c.ns }
 // loads it is running and waits for them. It leaves the provider and the
 // stored entries alone.
 func (c *Cache[K, V]) Close() error {
-	c.closed.Store(true)
+	first := !c.closed.Swap(true)
 	c.flights.Close()
 	c.refreshes.Close()
 	c.pipe.close()
+	if cl, ok := c.obs.(interface{ Close() }); ok && first {
+		cl.Close() // after the loads, which may still report to it
+	}
 	return nil
 }
 

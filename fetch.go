@@ -39,23 +39,32 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	case err != nil:
 		c.log.Warn("valcache: read failed; loading from the source", slog.String("namespace", c.ns), slog.Any("error", err))
 	case f.state == fresh:
+		c.count(f)
 		if c.dueForRefresh(f) {
 			c.refresh(ctx, key, dk, load, o)
 		}
 		return Result[V]{Value: f.value, Age: f.age}, nil
 	case f.state == negative:
+		c.count(f)
 		return none, ErrNotFound
 	case f.state == stale && f.age <= addTTL(f.meta.freshFor, c.swr):
+		c.stats.staleSWR.Add(1)
 		c.refresh(ctx, key, dk, load, o)
 		return Result[V]{Value: f.value, Stale: true, Age: f.age}, nil
 	}
-	v, _, err := c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
+	c.stats.misses.Add(1)
+	v, joined, err := c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
 		return c.loadAndStore(lctx, key, load, o)
 	})
+	if joined {
+		c.stats.waiters.Add(1)
+	}
 	if err == nil {
 		return Result[V]{Value: v}, nil
 	}
 	if f.state == stale && time.Since(f.meta.written) <= addTTL(f.meta.freshFor, c.sie) && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+		c.stats.staleSIE.Add(1)
+		c.log.Debug("valcache: reload failed; serving the stale value", slog.String("namespace", c.ns), slog.Any("error", err))
 		return Result[V]{Value: f.value, Stale: true, Age: f.age, LoadErr: err}, nil
 	}
 	return none, err
@@ -77,6 +86,7 @@ func (c *Cache[K, V]) refreshLease() time.Duration { return c.loadTimeout + leas
 func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Loader[K, V], o LoadOptions) {
 	c.refreshes.Start(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
 		var zero V
+		c.stats.refreshes.Add(1)
 		if rl, ok := c.provider.(driver.RefreshLocker); ok {
 			won, err := rl.AcquireRefresh(lctx, dk, c.refreshLease())
 			if err != nil || !won {
@@ -91,7 +101,7 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 				return zero, err
 			}
 		}
-		v, err := c.runLoader(lctx, key, load)
+		v, err := c.runLoader(lctx, key, load, true)
 		if errors.Is(err, ErrNotFound) && !flight.Overtaken(lctx) {
 			// The source no longer has the key: stop serving it.
 			if c.negativeTTL > 0 {

@@ -25,6 +25,10 @@ type found[V any] struct {
 	meta    meta
 	present bool   // something is stored under the key, usable or not
 	raw     []byte // what the byte path read, usable or not
+	level   level  // where it was read
+	// staleCopy marks a two-level copy served because the shared store
+	// could not answer.
+	staleCopy bool
 }
 
 // answer is what a lookup settles without loading: a fresh value, or a
@@ -121,11 +125,13 @@ func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V
 	var versions []driver.Version
 	var ok bool
 	var err error
+	cctx := c.callStart(ctx, OpGet)
 	if c.versioner != nil {
-		b, ok, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
+		b, ok, versions, err = c.versioner.GetVersioned(cctx, dk, c.nsKey)
 	} else {
-		b, ok, err = c.provider.Get(ctx, dk)
+		b, ok, err = c.provider.Get(cctx, dk)
 	}
+	c.callDone(cctx, OpGet, err)
 	if err != nil || !ok {
 		return found[V]{}, err
 	}

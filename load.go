@@ -45,6 +45,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 		if dk, err := c.driverKey(key); err == nil {
 			if raw, found, err := c.values.GetValue(ctx, dk); err == nil && found {
 				if e, ok := c.servable(raw); ok {
+					c.stats.hits.Add(1)
 					return e.value, nil
 				}
 			}
@@ -52,6 +53,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 	} else if c.near != nil {
 		if dk, err := c.driverKey(key); err == nil {
 			if e, ok := c.nearHit(dk); ok {
+				c.stats.l1Hits.Add(1)
 				return e.value, nil
 			}
 		}
@@ -91,7 +93,9 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		}
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.
-		token, elected, err := c.locker.AcquireLoad(ctx, dk, c.loadTimeout+leaseMargin, f.raw)
+		cctx := c.callStart(ctx, OpAcquireLoad)
+		token, elected, err := c.locker.AcquireLoad(cctx, dk, c.loadTimeout+leaseMargin, f.raw)
+		c.callDone(cctx, OpAcquireLoad, err)
 		switch {
 		case err != nil:
 			c.log.Warn("valcache: cannot coordinate a load with other processes; loading here", slog.String("namespace", c.ns), slog.Any("error", err))
@@ -99,7 +103,11 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		case elected:
 			return c.loadElected(ctx, key, dk, token, c.restorable(f), load, o)
 		}
-		if err := c.locker.WaitLoad(ctx, dk); err != nil {
+		c.stats.fleetWaits.Add(1)
+		cctx = c.callStart(ctx, OpWaitLoad)
+		err = c.locker.WaitLoad(cctx, dk)
+		c.callDone(cctx, OpWaitLoad, err)
+		if err != nil {
 			var zero V
 			return zero, err
 		}
@@ -116,10 +124,14 @@ func (c *Cache[K, V]) flightTimeout() time.Duration {
 	return c.loadTimeout
 }
 
-// runLoader calls load under loadTimeout.
-func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+// runLoader calls load under loadTimeout, counted and observed; refresh
+// marks a background reload.
+func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V], refresh bool) (v V, err error) {
+	l := Load{Keys: 1, Refresh: refresh}
+	ctx, start := c.loadStart(ctx, l)
 	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	defer cancel()
+	defer func() { c.loadDone(ctx, l, start, err) }()
 	return load(ctx, key)
 }
 
@@ -141,10 +153,10 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 			// gets its value: the cache is a shortcut.
 			c.releaseLoad(dk, token, stale)
 			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
-			return c.runLoader(ctx, key, load)
+			return c.runLoader(ctx, key, load, false)
 		}
 	}
-	v, err := c.runLoader(ctx, key, load)
+	v, err := c.runLoader(ctx, key, load, false)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
 		c.failLoad(dk, token, stale, err)
@@ -161,7 +173,10 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 		c.releaseLoad(dk, token, stale)
 		return v, err
 	}
-	if _, err := c.locker.SetLoaded(ctx, dk, token, buf.b, ttl); err != nil {
+	cctx := c.callStart(ctx, OpSetLoaded)
+	_, err = c.locker.SetLoaded(cctx, dk, token, buf.b, ttl)
+	c.callDone(cctx, OpSetLoaded, err)
+	if err != nil {
 		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
 		c.releaseLoad(dk, token, stale)
 	}
@@ -251,7 +266,7 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o 
 			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 	}
-	v, err := c.runLoader(ctx, key, load)
+	v, err := c.runLoader(ctx, key, load, false)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
 		return v, err

@@ -93,9 +93,14 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 	if err != nil {
 		return false, err
 	}
+	ctx = c.callStart(ctx, OpSetLoaded)
+	wrote := true
 	if prior.ok {
 		old, _ := prior.raw.([]byte)
-		return c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, old, b, stored, false)
+		wrote, err = c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, old, b, stored, false)
+	} else {
+		err = c.provider.Set(ctx, dk, b, stored)
 	}
-	return true, c.provider.Set(ctx, dk, b, stored)
+	c.callDone(ctx, OpSetLoaded, err)
+	return wrote && err == nil, err
 }

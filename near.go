@@ -31,17 +31,22 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 			// Only a settled answer comes from the copy: a stale entry is
 			// read from the store, whose bytes a reload compares against.
 			if f := c.classify(e.value, e.metaOf()); f.state == fresh || f.state == negative {
+				f.level = levelL1
 				return f, nil
 			}
 		}
 	}
-	b, ok, versions, lease, err := c.near.GetForNear(ctx, dk, c.nsKey)
+	cctx := c.callStart(ctx, OpGet)
+	b, ok, versions, lease, err := c.near.GetForNear(cctx, dk, c.nsKey)
+	c.callDone(cctx, OpGet, err)
 	if err != nil {
 		// A copy is served while the store is unreachable only if none of
 		// its versions is known to have changed.
 		if raw, ok := c.near.NearStale(dk); ok {
 			if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
-				return c.classify(e.value, e.metaOf()), nil
+				f := c.classify(e.value, e.metaOf())
+				f.level, f.staleCopy = levelL1, true
+				return f, nil
 			}
 		}
 		return found[V]{}, err
@@ -52,6 +57,9 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 	f, env, err := c.examine(ctx, dk, b, versions)
 	if err == nil && f.state != absent {
 		c.keepNear(key, lease, f.value, env)
+	}
+	if f.state != absent {
+		f.level = levelL2
 	}
 	return f, err
 }
@@ -85,6 +93,7 @@ func (c *Cache[K, V]) nearHits(keys []K, dks []driver.Key, out map[K]V) ([]K, []
 	for i, dk := range dks {
 		if e, ok := c.nearHit(dk); ok {
 			out[keys[i]] = e.value
+			c.stats.l1Hits.Add(1)
 			continue
 		}
 		restKeys = append(restKeys, keys[i])

@@ -80,6 +80,11 @@ type Options[K comparable, V any] struct {
 	// race to another writer. Zero means DefaultMaxComputeRetries.
 	MaxComputeRetries int
 
+	// Observer, when set, reports this cache's counters, load durations
+	// and calls to a remote store to a metrics and tracing system (see
+	// package otelcache). Nil costs nothing.
+	Observer Observer
+
 	// Logger receives reports of entries that could not be decoded and other
 	// events worth an operator's attention. Nil means slog.Default().
 	Logger *slog.Logger

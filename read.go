@@ -25,22 +25,42 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 	if c.values != nil {
 		raw, found, err := c.values.GetValue(ctx, dk)
 		if err != nil || !found {
+			if err == nil {
+				c.stats.misses.Add(1)
+			}
 			return zero, false, err
 		}
 		if e, ok := c.servable(raw); ok {
+			c.stats.hits.Add(1)
 			return e.value, true, nil
 		}
 	} else if c.near != nil {
 		if e, ok := c.nearHit(dk); ok {
+			c.stats.l1Hits.Add(1)
 			return e.value, true, nil
 		}
 	}
 	f, err := c.lookup(ctx, key, dk)
-	if err != nil || f.state != fresh {
-		var zero V
+	if err != nil {
 		return zero, false, err
 	}
+	c.count(f)
+	if f.state != fresh {
+		return zero, false, nil
+	}
 	return f.value, true, nil
+}
+
+// count counts a read that a lookup answered (or could not answer).
+func (c *Cache[K, V]) count(f found[V]) {
+	switch {
+	case f.state != fresh && f.state != negative:
+		c.stats.misses.Add(1)
+	case f.staleCopy:
+		c.stats.staleSIE.Add(1)
+	default:
+		c.stats.hit(f.level)
+	}
 }
 
 // servable returns raw as this cache's typed entry when it can be served as
@@ -107,6 +127,9 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 		failed := map[K]error{}
 		for i, dk := range dks {
 			f, err := c.lookup(ctx, keys[i], dk)
+			if err == nil {
+				c.count(f)
+			}
 			switch {
 			case err != nil:
 				failed[keys[i]] = err
@@ -118,10 +141,17 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 		}
 		return out, absent, batchErr(failed)
 	}
+	ctx = c.callStart(ctx, OpGetMany)
 	found, valid, err := c.readChecked(ctx, dks, true)
+	c.callDone(ctx, OpGetMany, err)
 	if _, partial := asBatchError(err); err != nil && !partial {
 		return nil, nil, err
 	}
+	lvl := levelStore
+	if c.near != nil {
+		lvl = levelL2
+	}
+	answered := 0
 	for j, d := range found {
 		if !valid[j] {
 			continue
@@ -131,8 +161,17 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 			out[keys[d.i]] = d.v
 		case negative:
 			absent[keys[d.i]] = true
+		default:
+			continue
 		}
+		answered++
+		c.stats.hit(lvl)
 	}
+	failed := 0
+	if be, partial := asBatchError(err); partial {
+		failed = len(be.Failed)
+	}
+	c.stats.misses.Add(uint64(len(dks) - answered - failed))
 	return out, absent, keyBatchError(keys, err)
 }
 

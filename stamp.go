@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -67,11 +68,13 @@ func (c *Cache[K, V]) stamp(ctx context.Context, tags []string, ttl time.Duratio
 	if ttl != NoExpiry {
 		st.until = time.Now().Add(ttl)
 	}
+	ctx = c.callStart(ctx, OpStamp)
 	if c.cells != nil {
 		st.cells, st.versions, err = c.cells.EnsureCells(ctx, keys, ttl)
 	} else {
 		st.versions, err = c.versioner.EnsureVersions(ctx, keys, ttl)
 	}
+	c.callDone(ctx, OpStamp, err)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +121,16 @@ func (c *Cache[K, V]) InvalidateTags(ctx context.Context, tags ...string) error 
 	if len(tags) == 0 {
 		return nil
 	}
-	return c.versioner.BumpVersions(ctx, c.versionKeys(tags))
+	ctx = c.callStart(ctx, OpInvalidate)
+	err := c.versioner.BumpVersions(ctx, c.versionKeys(tags))
+	c.callDone(ctx, OpInvalidate, err)
+	if err != nil {
+		return err
+	}
+	c.stats.invalidations.Add(1)
+	c.stats.invalidatedTags.Add(uint64(len(tags)))
+	c.log.Debug("valcache: tags invalidated", slog.String("namespace", c.ns), slog.Any("tags", tags))
+	return nil
 }
 
 // cellsCurrent reports whether every cell still holds the stamped version.

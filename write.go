@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -60,8 +61,17 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	if c.values != nil {
 		return c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
 	}
+	ctx = c.callStart(ctx, OpSet)
+	err = c.setBytes(ctx, key, dk, value, o, st, m, ttl)
+	c.callDone(ctx, OpSet, err)
+	return err
+}
+
+// setBytes is SetWith's write through the byte path.
+func (c *Cache[K, V]) setBytes(ctx context.Context, key K, dk driver.Key, value V, o SetOptions, st *Stamp, m meta, ttl time.Duration) error {
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
+	var err error
 	if buf.b, err = c.appendEntry(buf.b[:0], dk, value, st, m); err != nil {
 		return err
 	}
@@ -196,7 +206,9 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		items = append(items, driver.Item{Key: dk, Value: b, TTL: t})
 	}
 	if len(items) > 0 {
+		ctx := c.callStart(ctx, OpSetMany)
 		err := c.setItems(ctx, items)
+		c.callDone(ctx, OpSetMany, err)
 		if _, partial := asBatchError(err); err != nil && !partial {
 			return err
 		}
@@ -232,7 +244,10 @@ func (c *Cache[K, V]) Delete(ctx context.Context, key K) error {
 		return err
 	}
 	c.touch(key)
-	return c.provider.Delete(ctx, dk)
+	ctx = c.callStart(ctx, OpDelete)
+	err = c.provider.Delete(ctx, dk)
+	c.callDone(ctx, OpDelete, err)
+	return err
 }
 
 // DeleteMany removes keys. Keys that could not be deleted are named by a
@@ -242,8 +257,11 @@ func (c *Cache[K, V]) DeleteMany(ctx context.Context, keys []K) error {
 	if err != nil {
 		return err
 	}
+	ctx = c.callStart(ctx, OpDeleteMany)
 	if c.batchDel != nil {
-		return keyBatchError(keys, c.batchDel.DeleteMany(ctx, dks))
+		err := c.batchDel.DeleteMany(ctx, dks)
+		c.callDone(ctx, OpDeleteMany, err)
+		return keyBatchError(keys, err)
 	}
 	failed := map[K]error{}
 	for i, dk := range dks {
@@ -251,7 +269,9 @@ func (c *Cache[K, V]) DeleteMany(ctx context.Context, keys []K) error {
 			failed[keys[i]] = err
 		}
 	}
-	return batchErr(failed)
+	err = batchErr(failed)
+	c.callDone(ctx, OpDeleteMany, err)
+	return err
 }
 
 // Clear removes every entry of this cache's namespace, and nothing of any
@@ -262,11 +282,21 @@ func (c *Cache[K, V]) Clear(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	ctx = c.callStart(ctx, OpClear)
+	var err error
 	if c.versioner != nil {
 		c.nsStamp.forgetAll()
-		return c.versioner.BumpVersions(ctx, c.nsKey)
+		err = c.versioner.BumpVersions(ctx, c.nsKey)
+	} else {
+		err = c.provider.Clear(ctx, c.ns)
 	}
-	return c.provider.Clear(ctx, c.ns)
+	c.callDone(ctx, OpClear, err)
+	if err != nil {
+		return err
+	}
+	c.stats.clears.Add(1)
+	c.log.Debug("valcache: namespace cleared", slog.String("namespace", c.ns))
+	return nil
 }
 
 // touch tells this cache's running loads of key that they are out of date.

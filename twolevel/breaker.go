@@ -29,11 +29,11 @@ const (
 func (s State) String() string {
 	switch s {
 	case Closed:
-		return "closed"
+		return driver.CircuitClosed
 	case Open:
-		return "open"
+		return driver.CircuitOpen
 	case HalfOpen:
-		return "half-open"
+		return driver.CircuitHalfOpen
 	}
 	return fmt.Sprintf("State(%d)", int32(s))
 }

@@ -78,6 +78,12 @@ func (p *Provider) L2() *valkeystore.Provider { return p.l2 }
 // Breaker reports the circuit breaker's state.
 func (p *Provider) Breaker() State { return State(p.breaker.state.Load()) }
 
+// CircuitState is the breaker's state as driver.CircuitReporter names it,
+// for observers that do not know this package.
+func (p *Provider) CircuitState() string { return p.Breaker().String() }
+
+var _ driver.CircuitReporter = (*Provider)(nil)
+
 // onInvalidation runs on a connection's reader goroutine: it only bumps
 // counters and drops copies, and never calls L2.
 func (p *Provider) onInvalidation(inv valkeystore.Invalidation) {
