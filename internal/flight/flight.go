@@ -37,6 +37,7 @@ type call[V any] struct {
 	val     V
 	err     error
 	touched atomic.Bool // the key was written while this load ran
+	joiners atomic.Int32 // callers that joined rather than started it
 }
 
 // touchedKey carries a running load's touched flag in its context.
@@ -87,6 +88,8 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, timeout time.Duration, load
 		g.running.Add(1)
 		g.active.Add(1)
 		go g.run(ctx, key, c, timeout, load)
+	} else {
+		c.joiners.Add(1)
 	}
 	g.mu.Unlock()
 	select {
@@ -164,6 +167,8 @@ func (g *Group[K, V]) DoMany(ctx context.Context, keys []K, timeout time.Duratio
 			g.calls[k] = c
 			g.running.Add(1)
 			owned = append(owned, k)
+		} else {
+			c.joiners.Add(1)
 		}
 		calls[k] = c
 	}

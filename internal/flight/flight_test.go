@@ -35,10 +35,8 @@ func TestOneLoadForManyCallers(t *testing.T) {
 			results <- v
 		}()
 	}
-	for loads.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others join the load
+	// Release the load only once every other caller has joined it.
+	waitUntil(t, func() bool { return joiners(g, "k") == 99 })
 	close(release)
 	wg.Wait()
 	close(results)
@@ -71,7 +69,7 @@ func TestACancelledFirstCallerFailsNobodyElse(t *testing.T) {
 		_, _, err := g.Do(first, "k", time.Second, load)
 		firstDone <- err
 	}()
-	time.Sleep(10 * time.Millisecond)
+	waitUntil(t, func() bool { return started(g, "k") })
 	secondDone := make(chan int, 1)
 	go func() {
 		v, shared, err := g.Do(context.Background(), "k", time.Second, load)
@@ -80,7 +78,7 @@ func TestACancelledFirstCallerFailsNobodyElse(t *testing.T) {
 		}
 		secondDone <- v
 	}()
-	time.Sleep(10 * time.Millisecond)
+	waitUntil(t, func() bool { return joiners(g, "k") == 1 })
 	cancelFirst()
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("first caller: %v, want its own cancellation", err)
@@ -138,7 +136,7 @@ func TestAPanicBecomesAnErrorForEveryWaiter(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitUntil(t, func() bool { return joiners(g, "k") == 4 })
 	close(start)
 	wg.Wait()
 	close(errs)
@@ -191,10 +189,13 @@ func TestDoManyLoadsTheRestOnceAndJoinsRunningLoads(t *testing.T) {
 		})
 		singleDone <- v
 	}()
-	time.Sleep(10 * time.Millisecond)
+	waitUntil(t, func() bool { return started(g, 1) })
 	var batches atomic.Int32
 	var asked []int
-	go func() { time.Sleep(20 * time.Millisecond); close(release) }()
+	go func() {
+		waitUntil(t, func() bool { return joiners(g, 1) == 1 }) // DoMany joined the single load
+		close(release)
+	}()
 	values, errs, err := g.DoMany(context.Background(), []int{1, 2, 3, 2}, time.Second, notFound, func(_ context.Context, keys []int) (map[int]string, error) {
 		batches.Add(1)
 		asked = keys
@@ -211,5 +212,35 @@ func TestDoManyLoadsTheRestOnceAndJoinsRunningLoads(t *testing.T) {
 	}
 	if v := <-singleDone; v != "single-1" {
 		t.Fatalf("the single load got %q", v)
+	}
+}
+
+// joiners is how many callers joined the running load of key.
+func joiners[K comparable, V any](g *Group[K, V], key K) int32 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.calls[key]; ok {
+		return c.joiners.Load()
+	}
+	return 0
+}
+
+// started reports whether a load of key is running.
+func started[K comparable, V any](g *Group[K, V], key K) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.calls[key]
+	return ok
+}
+
+// waitUntil polls cond, for at most ten seconds.
+func waitUntil(t *testing.T, cond func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Error("condition not met within 10s")
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
