@@ -226,13 +226,15 @@ var lockCases = []testCase{
 	}},
 	{"AutoExtendOutlivesTheTTL", func(t *testing.T, p driver.Provider, _ Harness) {
 		locks := newLocker(t, p)
-		lease, err := locks.Acquire(ctxFor(t), "k", lock.Options{TTL: 150 * time.Millisecond, AutoExtend: true})
+		// Extensions run every TTL/3, so a TTL of 500 ms leaves a busy
+		// machine a third of a second to run each one.
+		lease, err := locks.Acquire(ctxFor(t), "k", lock.Options{TTL: 500 * time.Millisecond, AutoExtend: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(600 * time.Millisecond)
+		time.Sleep(1600 * time.Millisecond)
 		if err := lease.Context().Err(); err != nil {
-			t.Fatalf("an auto-extended lease ended after 4 TTLs: %v", context.Cause(lease.Context()))
+			t.Fatalf("an auto-extended lease ended after 3 TTLs: %v", context.Cause(lease.Context()))
 		}
 		if _, err := locks.TryAcquire(ctxFor(t), "k", lock.Options{}); !errors.Is(err, lock.ErrLocked) {
 			t.Fatalf("TryAcquire of an auto-extended lock: %v, want ErrLocked", err)

@@ -78,8 +78,8 @@ func TestFleetCoherence(t *testing.T) {
 				len(w.Updates), len(reps), reads, killed, pct(lags, 50), pct(lags, 99), lags[len(lags)-1], stale, pct(seen, 50), pct(seen, 99))
 			// Coherence, not speed: a copy the push (or the loss of the
 			// connection) failed to drop would be served until its L1TTL,
-			// minutes; anything under a second is a push in flight.
-			if m := lags[len(lags)-1]; m > time.Second {
+			// minutes; a few seconds is a push in flight on a starved CPU.
+			if m := lags[len(lags)-1]; m > 5*time.Second {
 				t.Fatalf("a reader served an old value %v after the change returned", m)
 			}
 		})
