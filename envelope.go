@@ -1,6 +1,7 @@
 package valcache
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -52,7 +53,8 @@ const (
 	// the ids (transform package) of the steps applied after the codec, in
 	// the order they were applied; the payload is their output:
 	//
-	//	1-byte count (1 to transform.MaxChain), then count × 1-byte id
+	//	1-byte count (1 to transform.MaxChain), then count × 1-byte id,
+	//	each non-zero and listed once
 	//
 	// A negative entry may carry it too: its empty payload is then
 	// transformed like any other, so that sealing authenticates its header.
@@ -191,6 +193,13 @@ func parseEnvelope(b []byte) (envelope, error) {
 			return envelope{}, fmt.Errorf("%w: bad transformers section", errCorruptEnvelope)
 		}
 		env.transforms = p[1 : 1+p[0]]
+		// No chain names a step twice (transform.CheckChain), and a list
+		// that did could multiply what one entry decompresses to.
+		for i, id := range env.transforms {
+			if id == 0 || bytes.IndexByte(env.transforms[:i], id) >= 0 {
+				return envelope{}, fmt.Errorf("%w: transformer id %d listed twice or zero", errCorruptEnvelope, id)
+			}
+		}
 		env.payload = p[1+p[0]:]
 	}
 	env.header = b[:len(b)-len(env.payload)]

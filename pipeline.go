@@ -23,6 +23,11 @@ type pipeline struct {
 	// the server could have planted them).
 	sealed bool
 	bufs   *bufferPool
+	// maxDecoded bounds what any step of a revert may produce, beyond the
+	// size of the stored payload itself: the chain's zstd bound, else the
+	// default one. One bound for the whole chain, so that steps cannot
+	// multiply it.
+	maxDecoded int
 
 	// fallback reads zstd entries when the chain has no zstd step (say,
 	// compression was switched off): decompressing needs no secret.
@@ -40,10 +45,13 @@ func newPipeline(chain []transform.Transformer, bufs *bufferPool) (*pipeline, er
 	if err := transform.CheckChain(chain); err != nil {
 		return nil, fmt.Errorf("%w: Transformers: %w", ErrInvalidOptions, err)
 	}
-	p := &pipeline{chain: chain, bufs: bufs}
+	p := &pipeline{chain: chain, bufs: bufs, maxDecoded: transform.DefaultMaxDecodedSize}
 	for _, t := range chain {
 		p.ids = append(p.ids, t.ID())
 		p.sealed = p.sealed || transform.Authenticates(t)
+		if z, ok := t.(*transform.Zstd); ok {
+			p.maxDecoded = z.MaxDecodedSize()
+		}
 	}
 	return p, nil
 }
@@ -96,11 +104,15 @@ func (p *pipeline) appendEntry(dst []byte, dk driver.Key, cd codec.Codec, v any,
 
 // revert undoes env's transformers, last applied first, and returns the
 // codec's payload in buf, which the caller puts back in the pool once the
-// value is decoded (the payload is not the caller's to give away).
+// value is decoded (the payload is not the caller's to give away). No step
+// may produce more than maxDecoded bytes, or than the stored payload where
+// that is larger (a step that does not expand, such as decryption, is
+// never refused).
 func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) {
 	if p.sealed && !p.sealedBy(env.transforms) {
 		return nil, nil, errUnsealed
 	}
+	limit := max(p.maxDecoded, len(env.payload))
 	aad, in, out := p.bufs.get(), p.bufs.get(), p.bufs.get()
 	defer func() { p.bufs.put(aad); p.bufs.put(in) }()
 	aad.b = appendAAD(aad.b[:0], dk, env.header)
@@ -114,6 +126,10 @@ func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) 
 		if out.b, err = t.Revert(out.b[:0], src, aad.b); err != nil {
 			p.bufs.put(out)
 			return nil, nil, fmt.Errorf("valcache: %s: %w", t.Name(), err)
+		}
+		if len(out.b) > limit {
+			p.bufs.put(out)
+			return nil, nil, fmt.Errorf("valcache: %s: %w: %d bytes, limit %d for the whole chain", t.Name(), transform.ErrTooLarge, len(out.b), limit)
 		}
 		if i > 0 {
 			in, out = out, in

@@ -171,7 +171,12 @@ func (d *decoder) scalar(n *yaml.Node, field string) (string, bool) {
 	}
 	v, err := expandEnv(n.Value, d.lookup)
 	if err != nil {
-		d.fail(n, field, err.Error())
+		msg := err.Error()
+		var e *envError
+		if errors.As(err, &e) && secretField(field) {
+			msg = e.redacted()
+		}
+		d.fail(n, field, msg)
 		return "", false
 	}
 	return v, true

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,5 +169,53 @@ func TestEnvironmentExpansion(t *testing.T) {
 		if !errors.As(err, &e) || e.Field != "storages.s.host" || e.Line != 4 {
 			t.Fatalf("host %s: got %v, want an error at storages.s.host, line 4", bad, err)
 		}
+	}
+}
+
+// Errors about a secret never quote it: a literal password that happens to
+// contain "${" is reported by the offset of the "${", not by its text.
+func TestSecretsAreNotEchoedInErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, password, hidden, msg string
+	}{
+		{"Unclosed", "s3cr${t-Pa55", "t-Pa55", "${ at offset 4 has no closing }"},
+		{"InvalidName", "ab${x y}cd", "x y", "${…} at offset 2 is not a valid environment variable name"},
+		{"UnsetNameInsideALiteral", "pw${Xyz}tail", "Xyz", "the environment variable named at offset 2 is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "storages:\n  main:\n    use: valkey\n    host: h\n    password: \"" + tc.password + "\"\n"
+			_, err := config.Parse("app.yaml", []byte(file), config.ParseOptions{LookupEnv: env(nil)})
+			var e *config.Error
+			if !errors.As(err, &e) || e.Field != "storages.main.password" {
+				t.Fatalf("got %v, want a *config.Error on the password", err)
+			}
+			if strings.Contains(err.Error(), tc.password) || strings.Contains(err.Error(), tc.hidden) {
+				t.Fatalf("the error quotes the password: %v", err)
+			}
+			if e.Msg != tc.msg {
+				t.Fatalf("message %q, want %q", e.Msg, tc.msg)
+			}
+		})
+	}
+	// Fields that are not secret still say which name is wrong, and an
+	// unclosed ${ is reported by offset everywhere.
+	file := "storages:\n  main:\n    use: valkey\n    host: \"${NOT VALID}\"\n    client_name: \"app${x\"\n"
+	_, err := config.Parse("app.yaml", []byte(file), config.ParseOptions{LookupEnv: env(nil)})
+	if err == nil || !strings.Contains(err.Error(), "${NOT VALID} at offset 0 is not a valid") || !strings.Contains(err.Error(), "${ at offset 3 has no closing }") || strings.Contains(err.Error(), "app${x") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A Storage formatted for a log line or an error keeps its password out.
+func TestStorageFormatsWithoutItsPassword(t *testing.T) {
+	s := config.Storage{Name: "main", Use: config.UseValkey, Host: "h", Password: "hunter2-s3cret"}
+	for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
+		out := fmt.Sprintf(verb, s)
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "main") || !strings.Contains(out, "redacted") {
+			t.Fatalf("%s: %s", verb, out)
+		}
+	}
+	if out := fmt.Sprintf("%v", &s); strings.Contains(out, "hunter2") {
+		t.Fatalf("pointer: %s", out)
 	}
 }

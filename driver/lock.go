@@ -12,9 +12,11 @@ import (
 // holder can guess it); every change a holder makes compares the token
 // first, so a holder whose lock expired and was taken by another can never
 // extend or release the new holder's lock. Every acquisition also returns a
-// fencing number from a counter kept per key beside the lock: it grows by one
-// with each acquisition and is never reused, so a resource guarded by the
-// lock can refuse writes carrying a number lower than one it has seen.
+// fencing number from a counter kept per key beside the lock: it is above
+// every number handed out before for that key, even when the counter was
+// lost (the in-repository providers raise it to the clock in microseconds),
+// so a resource guarded by the lock can refuse writes carrying a number
+// lower than one it has seen. Numbers need not start at 1 nor grow by one.
 //
 // Fallback: none; package lock reports ErrNotSupported.
 type Locker interface {

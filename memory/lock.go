@@ -11,9 +11,12 @@ import (
 var _ driver.Locker = (*Provider)(nil)
 
 // lockTable holds the locks of the store, apart from entries so that no
-// eviction can drop a held lock. fences keeps every key's fencing counter
-// for the life of the provider (a few bytes per distinct lock name), since a
-// counter that started again would hand out numbers already used.
+// eviction can drop a held lock. fences keeps every key's last fencing
+// number for the life of the provider (a few bytes per distinct lock name).
+// A number is one above the last and at least the wall clock in
+// microseconds, as on Valkey, so a provider started again (a restarted
+// process) hands out numbers above those of the one before, as long as the
+// clock has not gone back.
 type lockTable struct {
 	mu        sync.Mutex
 	held      map[driver.Key]heldLock
@@ -89,9 +92,10 @@ func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string
 		t.sweep(now)
 	}
 	t.held[key] = heldLock{token: token, expires: now + int64(ttl)}
-	t.fences[key]++
+	fence := max(t.fences[key]+1, uint64(max(time.Now().UnixMicro(), 0)))
+	t.fences[key] = fence
 	t.wake(key)
-	return t.fences[key], true, nil
+	return fence, true, nil
 }
 
 // ExtendLock implements driver.Locker.

@@ -34,9 +34,14 @@
 //
 // # Logging out everywhere
 //
-// Every user has a generation, a random value kept under the user's id
-// (missing until first needed). Login records the current generation in
-// the session; Manager.LogoutEverywhere replaces it, and every session
-// holding the old one is refused and deleted at its next request. A
-// logged-in request therefore costs one more read, of the generation.
+// Every user has a generation, a random value kept in the store (created
+// by the user's first login, atomically, so concurrent logins agree). Login
+// records it in the session; Manager.LogoutEverywhere replaces it, and
+// every session holding the old one is refused and deleted at its next
+// request. A session is accepted only while the generation it holds is the
+// stored one, so losing the stored generation (eviction, flush, failover)
+// logs the user out, never back in. On a provider with driver.Versioner the
+// generation is a version: read from primaries, and expiring AbsoluteTimeout
+// after the user's last login. A logged-in request costs one more read, of
+// the generation.
 package session

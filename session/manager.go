@@ -27,6 +27,7 @@ const (
 type Manager struct {
 	p      driver.Provider
 	fields driver.FieldStore
+	gens   generations // nil: the provider cannot keep generations
 	cfg    Config
 }
 
@@ -39,7 +40,7 @@ func New(p driver.Provider, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{p: p, fields: fs, cfg: cfg}, nil
+	return &Manager{p: p, fields: fs, gens: generationsFor(p, cfg), cfg: cfg}, nil
 }
 
 type ctxKey struct{}
@@ -96,7 +97,9 @@ func (m *Manager) load(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		if err != nil {
 			return nil, err
 		}
-		if gen != string(fields[fieldGeneration]) { // logged out everywhere since
+		// A missing generation (lost, or never created) matches no session:
+		// reading it as "" would revive sessions recorded with "".
+		if gen == "" || gen != string(fields[fieldGeneration]) { // logged out everywhere since
 			return s, m.drop(ctx, c.Value)
 		}
 	}

@@ -204,13 +204,14 @@ func (s *Session) renew(ctx context.Context, extra map[string][]byte, restart bo
 }
 
 // Login records user in the session under a new id (against fixation),
-// along with the user's current generation, so that LogoutEverywhere can
-// end it. The session's data is kept; its absolute timeout starts again.
+// along with the user's current generation, created now if the user has
+// none, so that LogoutEverywhere can end it. The session's data is kept;
+// its absolute timeout starts again.
 func (s *Session) Login(ctx context.Context, user string) error {
 	if user == "" {
 		return fmt.Errorf("session: login: empty user")
 	}
-	gen, err := s.m.generation(ctx, user)
+	gen, err := s.m.ensureGeneration(ctx, user)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,13 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,4 +287,96 @@ func TestConfigChecks(t *testing.T) {
 	if _, err := session.New(plain{p}, session.Config{}); !errors.Is(err, driver.ErrNotSupported) {
 		t.Fatalf("New over a provider with neither FieldStore nor Swapper: got %v", err)
 	}
+}
+
+// generationsLost wraps a provider that keeps generations as versions and,
+// each time lose is called, answers every version of namespace ns as a
+// store that lost them would: missing, then created afresh.
+type generationsLost struct {
+	fullProvider
+	ns     string
+	losses atomic.Int64
+}
+
+type fullProvider interface {
+	driver.Provider
+	driver.FieldStore
+	driver.Swapper
+	driver.Versioner
+}
+
+func (g *generationsLost) lose() { g.losses.Add(1) }
+
+func (g *generationsLost) moved(keys []driver.VersionKey) []driver.VersionKey {
+	out := make([]driver.VersionKey, len(keys))
+	for i, k := range keys {
+		if n := g.losses.Load(); n > 0 && k.Namespace == g.ns {
+			k.Namespace += "#after-loss-" + strconv.FormatInt(n, 10)
+		}
+		out[i] = k
+	}
+	return out
+}
+
+func (g *generationsLost) Versions(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
+	return g.fullProvider.Versions(ctx, g.moved(keys))
+}
+
+func (g *generationsLost) EnsureVersions(ctx context.Context, keys []driver.VersionKey, ttl time.Duration) ([]driver.Version, error) {
+	return g.fullProvider.EnsureVersions(ctx, g.moved(keys), ttl)
+}
+
+func (g *generationsLost) BumpVersions(ctx context.Context, keys []driver.VersionKey) error {
+	return g.fullProvider.BumpVersions(ctx, g.moved(keys))
+}
+
+// A session logged in before the user's first LogoutEverywhere must stay
+// ended by it even when the stored generation is later lost (eviction,
+// flush, failover), and a lost generation logs users out, never in.
+func TestLostGenerationNeverRevivesEndedSessions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, p driver.Provider) {
+		ns := "sess-" + randomSuffix(t)
+		var lose func()
+		if full, ok := p.(fullProvider); ok {
+			g := &generationsLost{fullProvider: full, ns: ns + ".users"}
+			p, lose = g, g.lose
+		} else { // generations are plain values: delete alice's
+			lose = func() {
+				if err := p.Delete(t.Context(), driver.Key{Namespace: ns + ".users", ID: "alice"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		a := newApp(t, p, session.Config{Namespace: ns})
+		victim, other := a.browser(t), a.browser(t)
+		victim.get("/login?u=alice")
+		other.get("/login?u=alice")
+		stolen := victim.cookie(session.DefaultCookieName)
+		victim.get("/logout-everywhere")
+		lose()
+
+		thief := a.browser(t)
+		thief.setCookie(session.DefaultCookieName, stolen)
+		if got := thief.get("/whoami"); got != "" {
+			t.Fatalf("a session ended by LogoutEverywhere is logged in again as %q once the generation is lost", got)
+		}
+		if got := other.get("/whoami"); got != "" {
+			t.Fatalf("a session ended by LogoutEverywhere is logged in again as %q once the generation is lost", got)
+		}
+
+		// Losing the generation again, with no logout, ends sessions too, and
+		// logging in afterwards works.
+		victim.get("/login?u=alice")
+		if got := victim.get("/whoami"); got != "alice" {
+			t.Fatalf("login after the loss: whoami %q", got)
+		}
+		lose()
+		if got := victim.get("/whoami"); got != "" {
+			t.Fatalf("a session whose generation was lost is still logged in as %q", got)
+		}
+		victim.get("/login?u=alice")
+		if got := victim.get("/whoami"); got != "alice" {
+			t.Fatalf("login after a second loss: whoami %q", got)
+		}
+	})
 }

@@ -129,6 +129,9 @@ func (z *Zstd) Revert(dst, src, _ []byte) ([]byte, error) {
 	return dst, fmt.Errorf("%w: zstd: unknown mode %d", ErrCorrupt, src[0])
 }
 
+// MaxDecodedSize returns the bound on what Revert produces.
+func (z *Zstd) MaxDecodedSize() int { return z.maxSize }
+
 // Close releases the encoder's and decoder's buffers. Calls after Close
 // fail.
 func (z *Zstd) Close() error {

@@ -8,3 +8,10 @@ func (p *Provider) LockKeyName(k driver.Key) string {
 	lock, _ := p.keys.lockKeys(k)
 	return lock
 }
+
+// FenceKeyName exposes the name of a lock's fencing counter, so that tests
+// can remove it as eviction or a flush would.
+func (p *Provider) FenceKeyName(k driver.Key) string {
+	_, fence := p.keys.lockKeys(k)
+	return fence
+}

@@ -10,15 +10,26 @@ import (
 
 var _ driver.Locker = (*Provider)(nil)
 
-// acquireLockScript takes the lock if it is free and counts the
-// acquisition in the fencing key beside it (same tag, same slot). The
-// fencing key never expires: a counter that started again would hand out
-// numbers already used.
+// acquireLockScript takes the lock if it is free and draws its fencing
+// number from the counter beside it (same tag, same slot): one above the
+// last, and at least the server's clock in microseconds, stored back. The
+// clock floor is what keeps numbers from repeating when the counter is lost
+// (eviction, FLUSHALL, a failover that dropped increments): a counter that
+// starts again starts above every number handed out before, as long as the
+// server's clock has not gone back. Microseconds since 1970 stay below
+// 2^53, so Lua's doubles hold them exactly.
 //
 //	KEYS: lock, fence; ARGV: token, px
 var acquireLockScript = valkey.NewLuaScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-return redis.call('INCR', KEYS[2])`)
+local n = redis.call('INCR', KEYS[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if now > n then
+  n = now
+  redis.call('SET', KEYS[2], string.format('%d', n))
+end
+return n`)
 
 // extendLockScript and releaseLockScript compare the token before they
 // touch the key, so a holder whose lock expired cannot extend or free the
