@@ -13,25 +13,7 @@ import (
 
 // Versions implements driver.Versioner.
 func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
-	out, missing, leases := p.vers.cached(keys, 0)
-	if len(missing) == 0 {
-		return out, nil
-	}
-	read := pick(keys, missing)
-	var versions []driver.Version
-	var ttls []time.Duration
-	err := p.call(ctx, func() (err error) {
-		versions, ttls, err = p.l2.VersionsTTL(ctx, read)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for j, i := range missing {
-		out[i] = versions[j]
-		p.vers.install(keys[i], leases[j], versions[j], ttls[j])
-	}
-	return out, nil
+	return p.versions(ctx, keys, 0, p.l2.VersionsTTL)
 }
 
 // EnsureVersions implements driver.Versioner. A version known current that
@@ -43,19 +25,27 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	if !driver.ValidTTL(ttl) {
 		return nil, driver.ErrInvalidTTL
 	}
-	out, missing, leases := p.vers.cached(keys, ttl)
-	if len(missing) == 0 {
-		return out, nil
-	}
 	keep := ttl
 	if ttl != driver.NoExpiry && ttl < time.Duration(1<<62) {
 		keep = 2 * ttl
 	}
-	read := pick(keys, missing)
+	return p.versions(ctx, keys, ttl, func(ctx context.Context, read []driver.VersionKey) ([]driver.Version, []time.Duration, error) {
+		return p.l2.EnsureVersionsTTL(ctx, read, keep)
+	})
+}
+
+// versions answers the keys whose followed versions are current and live
+// at least need longer, and reads the others with read, following them.
+func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need time.Duration,
+	read func(context.Context, []driver.VersionKey) ([]driver.Version, []time.Duration, error)) ([]driver.Version, error) {
+	out, missing, leases := p.vers.cached(keys, need)
+	if len(missing) == 0 {
+		return out, nil
+	}
 	var versions []driver.Version
 	var ttls []time.Duration
 	err := p.call(ctx, func() (err error) {
-		versions, ttls, err = p.l2.EnsureVersionsTTL(ctx, read, keep)
+		versions, ttls, err = read(ctx, pick(keys, missing))
 		return err
 	})
 	if err != nil {
