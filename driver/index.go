@@ -21,6 +21,8 @@ import (
 type Indexer interface {
 	// Index adds or replaces documents: a document's previous postings are
 	// removed first, so an update never leaves the old values matching.
+	// The provider may keep the maps of docs: callers must not change them
+	// afterwards. A document already expired is only removed.
 	Index(ctx context.Context, namespace string, docs []IndexDoc) error
 
 	// Unindex removes documents. A ref with a non-zero Rev removes the

@@ -1,0 +1,330 @@
+package memory
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/valcache/valcache/driver"
+)
+
+var _ driver.Indexer = (*Provider)(nil)
+
+// pruneBudget bounds how many expired documents one index call removes, so
+// that a call never stalls on a backlog; each call removes its share.
+const pruneBudget = 256
+
+// indexTable holds the search indexes of every namespace. One lock guards
+// them all: index calls are rarer than reads of entries, and a query must
+// see one namespace's structures in a single state.
+type indexTable struct {
+	mu     sync.Mutex
+	spaces map[string]*nsIndex
+}
+
+// nsIndex is one namespace's index: the documents, and inverted maps from
+// tag values and terms to documents. Numbers are kept in the documents and
+// ranges scanned, which in process is cheaper than a sorted structure
+// kept up to date on every write.
+type nsIndex struct {
+	docs     map[string]*indexedDoc
+	tags     map[string]map[string]map[string]struct{} // field, value -> ids
+	postings map[string]map[string]int                 // term -> id -> frequency
+	totalLen int64
+	expiries expiryHeap
+}
+
+type indexedDoc struct {
+	driver.IndexDoc
+	heapAt int // position in expiries; -1 for a document that never expires
+}
+
+func (p *Provider) nsIndex(ns string, create bool) *nsIndex {
+	t := &p.index
+	if t.spaces == nil {
+		if !create {
+			return nil
+		}
+		t.spaces = map[string]*nsIndex{}
+	}
+	x := t.spaces[ns]
+	if x == nil && create {
+		x = &nsIndex{docs: map[string]*indexedDoc{}, tags: map[string]map[string]map[string]struct{}{}, postings: map[string]map[string]int{}}
+		t.spaces[ns] = x
+	}
+	return x
+}
+
+// Index implements driver.Indexer.
+func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc) error {
+	if err := p.check(ctx); err != nil {
+		return err
+	}
+	now := time.Now()
+	p.index.mu.Lock()
+	defer p.index.mu.Unlock()
+	x := p.nsIndex(ns, true)
+	for _, d := range docs {
+		x.remove(d.ID, 0)
+		if d.Expiry.IsZero() || d.Expiry.After(now) {
+			x.add(d)
+		}
+	}
+	x.prune(now)
+	return nil
+}
+
+// Unindex implements driver.Indexer.
+func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRef) error {
+	if err := p.check(ctx); err != nil {
+		return err
+	}
+	p.index.mu.Lock()
+	defer p.index.mu.Unlock()
+	x := p.nsIndex(ns, false)
+	if x == nil {
+		return nil
+	}
+	for _, r := range refs {
+		x.remove(r.ID, r.Rev)
+	}
+	x.prune(time.Now())
+	return nil
+}
+
+// QueryIndex implements driver.Indexer.
+func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuery) (driver.IndexResult, error) {
+	if err := p.check(ctx); err != nil {
+		return driver.IndexResult{}, err
+	}
+	now := time.Now()
+	p.index.mu.Lock()
+	defer p.index.mu.Unlock()
+	x := p.nsIndex(ns, false)
+	if x == nil {
+		return driver.IndexResult{DF: make([]int, len(q.Terms))}, nil
+	}
+	x.prune(now)
+	res := driver.IndexResult{Docs: len(x.docs), TotalLength: x.totalLen, DF: make([]int, len(q.Terms))}
+	for i, t := range q.Terms {
+		res.DF[i] = len(x.postings[t])
+	}
+	for id := range x.source(q) {
+		d := x.docs[id]
+		if d == nil || (!d.Expiry.IsZero() && !d.Expiry.After(now)) || !docMatches(&d.IndexDoc, q) {
+			continue
+		}
+		c := driver.IndexCandidate{ID: id, Rev: d.Rev}
+		if q.SortBy != "" {
+			c.Sort, c.HasSort = d.Numbers[q.SortBy]
+		}
+		if len(q.Terms) > 0 {
+			c.Length = d.Length
+			c.TF = make([]int, len(q.Terms))
+			for i, t := range q.Terms {
+				c.TF[i] = d.Terms[t]
+			}
+		}
+		res.Candidates = append(res.Candidates, c)
+	}
+	res.Total = len(res.Candidates)
+	if q.Limit > 0 && len(q.Terms) == 0 && len(res.Candidates) > q.Limit {
+		slices.SortFunc(res.Candidates, func(a, b driver.IndexCandidate) int {
+			if c := sortOrder(a, b, q.Desc); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+		res.Candidates = slices.Clip(res.Candidates[:q.Limit])
+	}
+	return res, nil
+}
+
+// source returns the smallest set of ids that holds every match: the
+// documents of the narrowest tag filter or of the terms, or all of them.
+func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string) bool) {
+	best, bestSize := -1, len(x.docs)
+	for i, f := range q.Tags {
+		n := 0
+		for _, v := range f.Values {
+			n += len(x.tags[f.Field][v])
+		}
+		if n < bestSize {
+			best, bestSize = i, n
+		}
+	}
+	termSize := 0
+	for _, t := range q.Terms {
+		termSize += len(x.postings[t])
+	}
+	return func(yield func(string) bool) {
+		seen := map[string]struct{}{}
+		once := func(id string) bool {
+			if _, dup := seen[id]; dup {
+				return true
+			}
+			seen[id] = struct{}{}
+			return yield(id)
+		}
+		switch {
+		case len(q.Terms) > 0 && termSize <= bestSize:
+			for _, t := range q.Terms {
+				for id := range x.postings[t] {
+					if !once(id) {
+						return
+					}
+				}
+			}
+		case best >= 0:
+			f := q.Tags[best]
+			for _, v := range f.Values {
+				for id := range x.tags[f.Field][v] {
+					if !once(id) {
+						return
+					}
+				}
+			}
+		default:
+			for id := range x.docs {
+				if !yield(id) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func docMatches(d *driver.IndexDoc, q driver.IndexQuery) bool {
+	for _, f := range q.Tags {
+		if !slices.ContainsFunc(f.Values, func(v string) bool { return slices.Contains(d.Tags[f.Field], v) }) {
+			return false
+		}
+	}
+	for _, r := range q.Ranges {
+		v, ok := d.Numbers[r.Field]
+		if !ok || v < r.Min || (r.MinExcl && v == r.Min) || v > r.Max || (r.MaxExcl && v == r.Max) {
+			return false
+		}
+	}
+	if len(q.Terms) > 0 {
+		return slices.ContainsFunc(q.Terms, func(t string) bool { return d.Terms[t] > 0 })
+	}
+	return true
+}
+
+func sortOrder(a, b driver.IndexCandidate, desc bool) int {
+	switch {
+	case a.HasSort != b.HasSort:
+		if a.HasSort {
+			return -1
+		}
+		return 1
+	case !a.HasSort:
+		return 0
+	case desc:
+		return cmp.Compare(b.Sort, a.Sort)
+	}
+	return cmp.Compare(a.Sort, b.Sort)
+}
+
+func (x *nsIndex) add(d driver.IndexDoc) {
+	doc := &indexedDoc{IndexDoc: d, heapAt: -1}
+	x.docs[d.ID] = doc
+	for f, vs := range d.Tags {
+		byValue := x.tags[f]
+		if byValue == nil {
+			byValue = map[string]map[string]struct{}{}
+			x.tags[f] = byValue
+		}
+		for _, v := range vs {
+			ids := byValue[v]
+			if ids == nil {
+				ids = map[string]struct{}{}
+				byValue[v] = ids
+			}
+			ids[d.ID] = struct{}{}
+		}
+	}
+	for t, n := range d.Terms {
+		ids := x.postings[t]
+		if ids == nil {
+			ids = map[string]int{}
+			x.postings[t] = ids
+		}
+		ids[d.ID] = n
+	}
+	x.totalLen += int64(d.Length)
+	if !d.Expiry.IsZero() {
+		heap.Push(&x.expiries, doc)
+	}
+}
+
+// remove drops id's document, if it is at rev (any revision for rev 0),
+// with all its postings; maps left empty are dropped too, so the index
+// shrinks with the documents.
+func (x *nsIndex) remove(id string, rev uint64) {
+	d := x.docs[id]
+	if d == nil || (rev != 0 && d.Rev != rev) {
+		return
+	}
+	delete(x.docs, id)
+	for f, vs := range d.Tags {
+		for _, v := range vs {
+			ids := x.tags[f][v]
+			delete(ids, id)
+			if len(ids) == 0 {
+				delete(x.tags[f], v)
+			}
+		}
+		if len(x.tags[f]) == 0 {
+			delete(x.tags, f)
+		}
+	}
+	for t := range d.Terms {
+		ids := x.postings[t]
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(x.postings, t)
+		}
+	}
+	x.totalLen -= int64(d.Length)
+	if d.heapAt >= 0 {
+		heap.Remove(&x.expiries, d.heapAt)
+	}
+}
+
+// prune removes up to pruneBudget expired documents.
+func (x *nsIndex) prune(now time.Time) {
+	for range pruneBudget {
+		if len(x.expiries) == 0 || x.expiries[0].Expiry.After(now) {
+			return
+		}
+		x.remove(x.expiries[0].ID, 0)
+	}
+}
+
+// expiryHeap orders documents by expiry, earliest first.
+type expiryHeap []*indexedDoc
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].Expiry.Before(h[j].Expiry) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapAt, h[j].heapAt = i, j
+}
+func (h *expiryHeap) Push(v any) {
+	d := v.(*indexedDoc)
+	d.heapAt = len(*h)
+	*h = append(*h, d)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	d := old[len(old)-1]
+	old[len(old)-1] = nil
+	d.heapAt = -1
+	*h = old[:len(old)-1]
+	return d
+}
