@@ -133,8 +133,8 @@ func (fs fieldSet) check(d Document) error {
 		if err := fs.want(name, NumericKind); err != nil {
 			return err
 		}
-		if math.IsNaN(v) {
-			return fmt.Errorf("%w: field %q is NaN", ErrBadDocument, name)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: field %q is %v: numbers must be finite", ErrBadDocument, name, v)
 		}
 	}
 	for name := range d.text {
