@@ -21,6 +21,31 @@ import (
 const indexLuaLib = `
 local base = ARGV[1]
 local xkey, stats = base .. ':x', base .. ':s'
+-- compact rewrites a set or sorted set that shrank far below the size at
+-- which the server leaves its compact encoding (128 members by default):
+-- the server never converts back by itself, so without this a shard that
+-- once held many documents would keep their memory after they expired.
+local function compact(k, kind)
+  local n
+  if kind == 's' then n = redis.call('SCARD', k) else n = redis.call('ZCARD', k) end
+  if n == 0 or n > 64 then return end
+  local enc = redis.call('OBJECT', 'ENCODING', k)
+  if enc ~= 'skiplist' and enc ~= 'hashtable' then return end
+  if kind == 's' then
+    local m = redis.call('SMEMBERS', k)
+    redis.call('DEL', k)
+    redis.call('SADD', k, unpack(m))
+  else
+    local m = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+    local args = {}
+    for i = 1, #m, 2 do
+      args[#args + 1] = m[i + 1]
+      args[#args + 1] = m[i]
+    end
+    redis.call('DEL', k)
+    redis.call('ZADD', k, unpack(args))
+  end
+end
 local function unindex(id, rev)
   local rec = base .. ':d:' .. id
   local h = redis.call('HGETALL', rec)
@@ -35,10 +60,12 @@ local function unindex(id, rev)
     if string.sub(name, 1, 2) == 'k:' then
       local k = base .. string.sub(name, 3)
       if kind == 's' then redis.call('SREM', k, id) else redis.call('ZREM', k, id) end
+      compact(k, kind)
     end
   end
   redis.call('DEL', rec)
   redis.call('ZREM', xkey, id)
+  compact(xkey, 'z')
   local n = redis.call('HINCRBY', stats, 'n', -1)
   redis.call('HINCRBY', stats, 'tl', -tonumber(f['len'] or '0'))
   if n <= 0 then redis.call('DEL', stats) end
