@@ -152,6 +152,47 @@ var searchCases = []testCase{
 			t.Fatalf("three pages = %q, want %q", seen, want)
 		}
 	}},
+	{"SortedRangePagesKeepTheirOrderThroughTies", func(t *testing.T, p driver.Provider, _ Harness) {
+		// Enough matches that a provider may read only a page's worth of
+		// each shard; prices repeat, so pages cut through runs of ties.
+		_, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		ps := map[string]product{}
+		for i := range 600 {
+			ps[fmt.Sprintf("k%03d", i)] = product{Category: "c", Price: float64(i / 3)}
+		}
+		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, desc := range []bool{false, true} {
+			var want []string
+			for i := range 600 {
+				if price := i / 3; price >= 20 && price <= 180 {
+					want = append(want, fmt.Sprintf("k%03d", i))
+				}
+			}
+			if desc { // price descending, ties by key ascending
+				slices.SortStableFunc(want, func(a, b string) int {
+					pa, pb := ps[a].Price, ps[b].Price
+					if pa != pb {
+						if pa > pb {
+							return -1
+						}
+						return 1
+					}
+					return 0
+				})
+			}
+			for _, off := range []int{0, 7, 14, 100, 476} {
+				r, err := x.Query(ctx, search.Query{Filters: []search.Filter{search.Range("price", 20, 180)}, SortBy: "price", Desc: desc, Offset: off, Limit: 7})
+				end := min(off+7, len(want))
+				wantKeys(t, fmt.Sprintf("desc %v offset %d", desc, off), r, err, true, want[off:end]...)
+				if r.Total < len(want) {
+					t.Fatalf("desc %v offset %d: Total %d below the %d matches", desc, off, r.Total, len(want))
+				}
+			}
+		}
+	}},
 	{"FullTextRanksStrongerMatchesFirst", func(t *testing.T, p driver.Provider, _ Harness) {
 		_, x := newIndex(t, p)
 		setProducts(t, x, map[string]product{

@@ -112,14 +112,28 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	for i, t := range q.Terms {
 		res.DF[i] = len(x.postings[t])
 	}
+	// With a Limit, only the first Limit candidates in order are kept, in a
+	// heap, so a broad query allocates and sorts no more than it returns.
+	top := q.Limit > 0 && len(q.Terms) == 0
+	h := &candidateHeap{desc: q.Desc}
 	for id := range x.source(q) {
 		d := x.docs[id]
 		if d == nil || (!d.Expiry.IsZero() && !d.Expiry.After(now)) || !docMatches(&d.IndexDoc, q) {
 			continue
 		}
+		res.Total++
 		c := driver.IndexCandidate{ID: id, Rev: d.Rev}
 		if q.SortBy != "" {
 			c.Sort, c.HasSort = d.Numbers[q.SortBy]
+		}
+		if top {
+			if len(h.c) < q.Limit {
+				heap.Push(h, c)
+			} else if candidateOrder(c, h.c[0], q.Desc) < 0 {
+				h.c[0] = c
+				heap.Fix(h, 0)
+			}
+			continue
 		}
 		if len(q.Terms) > 0 {
 			c.Length = d.Length
@@ -130,17 +144,37 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 		}
 		res.Candidates = append(res.Candidates, c)
 	}
-	res.Total = len(res.Candidates)
-	if q.Limit > 0 && len(q.Terms) == 0 && len(res.Candidates) > q.Limit {
-		slices.SortFunc(res.Candidates, func(a, b driver.IndexCandidate) int {
-			if c := sortOrder(a, b, q.Desc); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ID, b.ID)
-		})
-		res.Candidates = slices.Clip(res.Candidates[:q.Limit])
+	if top {
+		res.Candidates = h.c
+		slices.SortFunc(res.Candidates, func(a, b driver.IndexCandidate) int { return candidateOrder(a, b, q.Desc) })
 	}
 	return res, nil
+}
+
+// candidateOrder is the order of a query's results: by the sort field, then
+// by ID.
+func candidateOrder(a, b driver.IndexCandidate, desc bool) int {
+	if c := sortOrder(a, b, desc); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// candidateHeap keeps the first candidates seen so far with the last of
+// them on top, to be replaced by a better one.
+type candidateHeap struct {
+	c    []driver.IndexCandidate
+	desc bool
+}
+
+func (h *candidateHeap) Len() int           { return len(h.c) }
+func (h *candidateHeap) Less(i, j int) bool { return candidateOrder(h.c[i], h.c[j], h.desc) > 0 }
+func (h *candidateHeap) Swap(i, j int)      { h.c[i], h.c[j] = h.c[j], h.c[i] }
+func (h *candidateHeap) Push(v any)         { h.c = append(h.c, v.(driver.IndexCandidate)) }
+func (h *candidateHeap) Pop() any {
+	v := h.c[len(h.c)-1]
+	h.c = h.c[:len(h.c)-1]
+	return v
 }
 
 // source returns the smallest set of ids that holds every match: the

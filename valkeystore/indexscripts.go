@@ -166,101 +166,142 @@ local function bound(v, excl, open)
   if excl then return '(' .. v end
   return v
 end
--- Choose the smallest source of candidates.
-local best, size, kind = nil, redis.call('ZCOUNT', xkey, '(' .. nows, '+inf'), 'all'
-for t, keys in ipairs(tags) do
-  local n = 0
-  for _, k in ipairs(keys) do n = n + redis.call('SCARD', k) end
-  if n < size then best, size, kind = t, n, 'tag' end
-end
-for r, rg in ipairs(ranges) do
-  local n = redis.call('ZCOUNT', rg.key, bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf'))
-  if n < size then best, size, kind = r, n, 'range' end
-end
-if #terms > 0 then
-  local n = 0
-  for _, k in ipairs(terms) do n = n + redis.call('ZCARD', k) end
-  if n <= size then best, size, kind = nil, n, 'terms' end
-end
-local cands, seen = {}, {}
-local function take(list)
-  for _, id in ipairs(list) do
-    if not seen[id] then
-      seen[id] = true
-      cands[#cands + 1] = id
+-- ordered reads the first limit live members of a range of the sort
+-- field in order, plus any tied with the last, and stops: a broad query
+-- sorted by the field it filters on costs its page, not its matches. The
+-- total is the range's count, which may include expired members not yet
+-- pruned.
+local function ordered(rg)
+  local key = base .. sortkey
+  local lo, hi = bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf')
+  local total = redis.call('ZCOUNT', key, lo, hi)
+  local got, off, chunk, last = {}, 0, limit + 16, nil
+  while off < total do
+    local m
+    if desc then
+      m = redis.call('ZREVRANGEBYSCORE', key, hi, lo, 'WITHSCORES', 'LIMIT', off, chunk)
+    else
+      m = redis.call('ZRANGEBYSCORE', key, lo, hi, 'WITHSCORES', 'LIMIT', off, chunk)
     end
+    if #m == 0 then break end
+    for j = 1, #m, 2 do
+      if #got >= limit and m[j + 1] ~= last then return got, total end
+      if tonumber(redis.call('ZSCORE', xkey, m[j]) or '0') > now then
+        got[#got + 1] = {id = m[j], s = m[j + 1], tf = {}}
+        if #got >= limit then last = m[j + 1] end
+      end
+    end
+    off = off + chunk
+    chunk = chunk * 2
   end
-end
-if kind == 'tag' then
-  for _, k in ipairs(tags[best]) do take(redis.call('SMEMBERS', k)) end
-elseif kind == 'range' then
-  local rg = ranges[best]
-  take(redis.call('ZRANGEBYSCORE', rg.key, bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf')))
-elseif kind == 'terms' then
-  for _, k in ipairs(terms) do take(redis.call('ZRANGE', k, 0, -1)) end
-else
-  take(redis.call('ZRANGEBYSCORE', xkey, '(' .. nows, '+inf'))
+  return got, total
 end
 
-local function inrange(rg, s)
-  if not s then return false end
-  local v = tonumber(s)
-  if rg.min ~= '' then
-    local m = tonumber(rg.min)
-    if v < m or (rg.minx and v == m) then return false end
-  end
-  if rg.max ~= '' then
-    local m = tonumber(rg.max)
-    if v > m or (rg.maxx and v == m) then return false end
-  end
-  return true
-end
-local matches = {}
-for _, id in ipairs(cands) do
-  local ok = kind == 'all' or tonumber(redis.call('ZSCORE', xkey, id) or '0') > now
+local function general()
+  -- Choose the smallest source of candidates.
+  local best, size, kind = nil, redis.call('ZCOUNT', xkey, '(' .. nows, '+inf'), 'all'
   for t, keys in ipairs(tags) do
-    if not ok then break end
-    if not (kind == 'tag' and t == best) then
-      ok = false
-      for _, k in ipairs(keys) do
-        if redis.call('SISMEMBER', k, id) == 1 then ok = true break end
-      end
-    end
+    local n = 0
+    for _, k in ipairs(keys) do n = n + redis.call('SCARD', k) end
+    if n < size then best, size, kind = t, n, 'tag' end
   end
   for r, rg in ipairs(ranges) do
-    if not ok then break end
-    if not (kind == 'range' and r == best) then ok = inrange(rg, redis.call('ZSCORE', rg.key, id)) end
+    local n = redis.call('ZCOUNT', rg.key, bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf'))
+    if n < size then best, size, kind = r, n, 'range' end
   end
-  local tf = {}
-  if ok and #terms > 0 then
-    local any = false
-    for j, k in ipairs(terms) do
-      tf[j] = redis.call('ZSCORE', k, id) or '0'
-      if tf[j] ~= '0' then any = true end
-    end
-    ok = any
+  if #terms > 0 then
+    local n = 0
+    for _, k in ipairs(terms) do n = n + redis.call('ZCARD', k) end
+    if n <= size then best, size, kind = nil, n, 'terms' end
   end
-  if ok then
-    local s = ''
-    if sortkey ~= '' then s = redis.call('ZSCORE', base .. sortkey, id) or '' end
-    matches[#matches + 1] = {id = id, s = s, tf = tf}
-  end
-end
-local total = #matches
-if limit > 0 and #terms == 0 and total > limit then
-  table.sort(matches, function(a, b)
-    if a.s ~= b.s then
-      if a.s == '' then return false end
-      if b.s == '' then return true end
-      local x, y = tonumber(a.s), tonumber(b.s)
-      if x ~= y then
-        if desc then return x > y end
-        return x < y
+  local cands, seen = {}, {}
+  local function take(list)
+    for _, id in ipairs(list) do
+      if not seen[id] then
+        seen[id] = true
+        cands[#cands + 1] = id
       end
     end
-    return a.id < b.id
-  end)
-  for j = limit + 1, total do matches[j] = nil end
+  end
+  if kind == 'tag' then
+    for _, k in ipairs(tags[best]) do take(redis.call('SMEMBERS', k)) end
+  elseif kind == 'range' then
+    local rg = ranges[best]
+    take(redis.call('ZRANGEBYSCORE', rg.key, bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf')))
+  elseif kind == 'terms' then
+    for _, k in ipairs(terms) do take(redis.call('ZRANGE', k, 0, -1)) end
+  else
+    take(redis.call('ZRANGEBYSCORE', xkey, '(' .. nows, '+inf'))
+  end
+
+  local function inrange(rg, s)
+    if not s then return false end
+    local v = tonumber(s)
+    if rg.min ~= '' then
+      local m = tonumber(rg.min)
+      if v < m or (rg.minx and v == m) then return false end
+    end
+    if rg.max ~= '' then
+      local m = tonumber(rg.max)
+      if v > m or (rg.maxx and v == m) then return false end
+    end
+    return true
+  end
+  local matches = {}
+  for _, id in ipairs(cands) do
+    local ok = kind == 'all' or tonumber(redis.call('ZSCORE', xkey, id) or '0') > now
+    for t, keys in ipairs(tags) do
+      if not ok then break end
+      if not (kind == 'tag' and t == best) then
+        ok = false
+        for _, k in ipairs(keys) do
+          if redis.call('SISMEMBER', k, id) == 1 then ok = true break end
+        end
+      end
+    end
+    for r, rg in ipairs(ranges) do
+      if not ok then break end
+      if not (kind == 'range' and r == best) then ok = inrange(rg, redis.call('ZSCORE', rg.key, id)) end
+    end
+    local tf = {}
+    if ok and #terms > 0 then
+      local any = false
+      for j, k in ipairs(terms) do
+        tf[j] = redis.call('ZSCORE', k, id) or '0'
+        if tf[j] ~= '0' then any = true end
+      end
+      ok = any
+    end
+    if ok then
+      local s = ''
+      if sortkey ~= '' then s = redis.call('ZSCORE', base .. sortkey, id) or '' end
+      matches[#matches + 1] = {id = id, s = s, tf = tf}
+    end
+  end
+  local total = #matches
+  if limit > 0 and #terms == 0 and total > limit then
+    table.sort(matches, function(a, b)
+      if a.s ~= b.s then
+        if a.s == '' then return false end
+        if b.s == '' then return true end
+        local x, y = tonumber(a.s), tonumber(b.s)
+        if x ~= y then
+          if desc then return x > y end
+          return x < y
+        end
+      end
+      return a.id < b.id
+    end)
+    for j = limit + 1, total do matches[j] = nil end
+  end
+  return matches, total
+end
+
+local matches, total
+if limit > 0 and #terms == 0 and #tags == 0 and #ranges == 1 and ranges[1].key == base .. sortkey then
+  matches, total = ordered(ranges[1])
+else
+  matches, total = general()
 end
 local st = redis.call('HMGET', stats, 'n', 'tl')
 local out = {total, tonumber(st[1] or '0'), tonumber(st[2] or '0')}
