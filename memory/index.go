@@ -116,8 +116,7 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	// heap, so a broad query allocates and sorts no more than it returns.
 	top := q.Limit > 0 && len(q.Terms) == 0
 	h := &candidateHeap{desc: q.Desc}
-	for id := range x.source(q) {
-		d := x.docs[id]
+	for id, d := range x.source(q) {
 		if d == nil || (!d.Expiry.IsZero() && !d.Expiry.After(now)) || !docMatches(&d.IndexDoc, q) {
 			continue
 		}
@@ -179,7 +178,7 @@ func (h *candidateHeap) Pop() any {
 
 // source returns the smallest set of ids that holds every match: the
 // documents of the narrowest tag filter or of the terms, or all of them.
-func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string) bool) {
+func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string, *indexedDoc) bool) {
 	best, bestSize := -1, len(x.docs)
 	for i, f := range q.Tags {
 		n := 0
@@ -194,14 +193,14 @@ func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string) bool) {
 	for _, t := range q.Terms {
 		termSize += len(x.postings[t])
 	}
-	return func(yield func(string) bool) {
+	return func(yield func(string, *indexedDoc) bool) {
 		seen := map[string]struct{}{}
 		once := func(id string) bool {
 			if _, dup := seen[id]; dup {
 				return true
 			}
 			seen[id] = struct{}{}
-			return yield(id)
+			return yield(id, x.docs[id])
 		}
 		switch {
 		case len(q.Terms) > 0 && termSize <= bestSize:
@@ -222,8 +221,8 @@ func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string) bool) {
 				}
 			}
 		default:
-			for id := range x.docs {
-				if !yield(id) {
+			for id, d := range x.docs {
+				if !yield(id, d) {
 					return
 				}
 			}
