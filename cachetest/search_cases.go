@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,6 +213,37 @@ var searchCases = []testCase{
 		r, err = x.Search(ctx, "cluster", search.Query{SortBy: "price"})
 		if err != nil || len(r.Hits) != 2 {
 			t.Fatalf("search cluster sorted by price = %q, %v; want a and d", keysOf(r), err)
+		}
+	}},
+	{"FullTextFindsTheBestAmongManyMatches", func(t *testing.T, p driver.Provider, _ Harness) {
+		// More matches than any provider reads back whole: a provider may
+		// keep only each part's best, which must still give the best overall.
+		_, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		ps := map[string]product{
+			"best":   {Title: "rare rare rare common"},
+			"second": {Title: "rare rare common"},
+			"third":  {Title: "rare common"},
+		}
+		for i := range 400 {
+			ps[fmt.Sprintf("k%03d", i)] = product{Title: fmt.Sprintf("common word%d", i)}
+		}
+		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.Search(ctx, "rare common", search.Query{Limit: 3})
+		wantKeys(t, "best three", r, err, true, "best", "second", "third")
+		if r.Total < 403 {
+			t.Fatalf("Total %d, want at least the 403 matches", r.Total)
+		}
+		r, err = x.Search(ctx, "rare common", search.Query{Offset: 3, Limit: 5})
+		if err != nil || len(r.Hits) != 5 {
+			t.Fatalf("second page = %q, %v", keysOf(r), err)
+		}
+		for _, h := range r.Hits {
+			if !strings.HasPrefix(h.Key, "k") {
+				t.Fatalf("second page holds %q, want only documents without \"rare\"", h.Key)
+			}
 		}
 	}},
 	{"ExpiredDeletedAndInvalidatedEntriesAreNeverReturned", func(t *testing.T, p driver.Provider, _ Harness) {

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -72,9 +73,10 @@ type IndexQuery struct {
 	// documents without it come last. Empty orders by ID. Ties break by ID.
 	SortBy string
 	Desc   bool
-	// Limit, when positive and Terms is empty, lets the provider return
-	// only the first Limit documents in that order. Total still counts
-	// them all.
+	// Limit, when positive, lets the provider return only the first Limit
+	// documents in the query's order: by SortBy, or, for term queries
+	// without SortBy, by BM25 score (see BM25) computed with the index's
+	// statistics. Total still counts every match.
 	Limit int
 }
 
@@ -91,6 +93,39 @@ type RangeFilter struct {
 	Field            string
 	Min, Max         float64
 	MinExcl, MaxExcl bool
+}
+
+// BM25 parameters shared by every provider and package search, so that a
+// provider choosing the best documents and the caller ranking them agree.
+const (
+	BM25K1 = 1.2
+	BM25B  = 0.75
+)
+
+// BM25IDF is the inverse document frequency of a term found in df of docs
+// documents.
+func BM25IDF(df, docs int) float64 {
+	n := float64(max(docs, 1))
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// BM25AvgLength is the average document length, never below 1.
+func BM25AvgLength(totalLength int64, docs int) float64 {
+	return max(float64(totalLength)/float64(max(docs, 1)), 1)
+}
+
+// BM25 scores a document of length with term frequencies tf, given each
+// term's idf and the average length.
+func BM25(tf []int, length int, idf []float64, avgLength float64) float64 {
+	norm := BM25K1 * (1 - BM25B + BM25B*float64(length)/avgLength)
+	score := 0.0
+	for i, n := range tf {
+		if i < len(idf) && n > 0 {
+			f := float64(n)
+			score += idf[i] * f * (BM25K1 + 1) / (f + norm)
+		}
+	}
+	return score
 }
 
 // IndexResult is what QueryIndex found.

@@ -3,7 +3,6 @@ package search
 import (
 	"cmp"
 	"context"
-	"math"
 	"slices"
 
 	"github.com/valcache/valcache/driver"
@@ -13,12 +12,6 @@ import (
 // which makes Total exact; above it Total is the index's count, an upper
 // bound until stale documents are pruned.
 const exactBelow = 256
-
-// BM25 parameters: the usual ones.
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
 
 // Hit is one result.
 type Hit[K comparable, V any] struct {
@@ -79,9 +72,7 @@ func (x *Index[K, V]) run(ctx context.Context, p *plan) (Result[K, V], error) {
 	defer cancel()
 	window := p.offset + p.limit
 	ns := x.cache.Namespace()
-	if len(p.terms) == 0 {
-		p.iq.Limit = window
-	}
+	p.iq.Limit = window
 	res, err := x.idx.QueryIndex(ctx, ns, p.iq)
 	if err != nil {
 		return Result[K, V]{}, err
@@ -126,27 +117,19 @@ func (x *Index[K, V]) rank(p *plan, res driver.IndexResult) []scored {
 	var avgdl float64
 	if len(p.terms) > 0 {
 		idf = make([]float64, len(p.terms))
-		n := float64(max(res.Docs, 1))
 		for i := range p.terms {
-			df := 0.0
+			df := 0
 			if i < len(res.DF) {
-				df = float64(res.DF[i])
+				df = res.DF[i]
 			}
-			idf[i] = math.Log(1 + (n-df+0.5)/(df+0.5))
+			idf[i] = driver.BM25IDF(df, res.Docs)
 		}
-		avgdl = max(float64(res.TotalLength)/n, 1)
+		avgdl = driver.BM25AvgLength(res.TotalLength, res.Docs)
 	}
 	for i, c := range res.Candidates {
 		out[i] = scored{c: c}
-		if idf == nil {
-			continue
-		}
-		norm := bm25K1 * (1 - bm25B + bm25B*float64(c.Length)/avgdl)
-		for t, tf := range c.TF {
-			if t < len(idf) && tf > 0 {
-				f := float64(tf)
-				out[i].score += idf[t] * f * (bm25K1 + 1) / (f + norm)
-			}
+		if idf != nil {
+			out[i].score = driver.BM25(c.TF, c.Length, idf, avgdl)
 		}
 	}
 	slices.SortFunc(out, func(a, b scored) int {

@@ -170,7 +170,14 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.SearchTimeout)
 	defer cancel()
-	args := queryArgs(q)
+	var scoring []string
+	if len(q.Terms) > 0 && q.SortBy == "" && q.Limit > 0 {
+		var err error
+		if scoring, err = p.bm25Args(ctx, ns, q.Terms); err != nil {
+			return driver.IndexResult{}, wrap("query index statistics", err)
+		}
+	}
+	args := append(queryArgs(q, scoring != nil), scoring...)
 	args[1] = msString(time.Now())
 	execs := make([]valkey.LuaExec, indexShards)
 	for s := range execs {
@@ -189,9 +196,51 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	return res, nil
 }
 
+// bm25Args reads the index statistics of every shard (one pipeline) and
+// returns them as queryShardScript takes them: the average length, then
+// each term's idf. With them, each shard keeps only its best documents.
+func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string) ([]string, error) {
+	cmds := make(valkey.Commands, 0, indexShards*(1+len(terms)))
+	for s := range indexShards {
+		base := p.keys.indexBase(ns, s)
+		cmds = append(cmds, p.client.B().Hmget().Key(base+":s").Field("n", "tl").Build())
+		for _, t := range terms {
+			cmds = append(cmds, p.client.B().Zcard().Key(base+termSuffix(t)).Build())
+		}
+	}
+	docs, total := 0, int64(0)
+	df := make([]int, len(terms))
+	for i, r := range p.client.DoMulti(ctx, cmds...) {
+		if j := i % (1 + len(terms)); j > 0 {
+			n, err := r.AsInt64()
+			if err != nil {
+				return nil, err
+			}
+			df[j-1] += int(n)
+			continue
+		}
+		vals, err := r.ToArray()
+		if err != nil || len(vals) != 2 {
+			return nil, errors.Join(err, errBadIndexReply)
+		}
+		if n, err := vals[0].AsInt64(); err == nil {
+			docs += int(n)
+		}
+		if n, err := vals[1].AsInt64(); err == nil {
+			total += n
+		}
+	}
+	out := []string{floatString(driver.BM25AvgLength(total, docs))}
+	for _, n := range df {
+		out = append(out, floatString(driver.BM25IDF(n, docs)))
+	}
+	return out, nil
+}
+
 // queryArgs encodes q for queryShardScript; the first two arguments (base
-// and time) are filled per call.
-func queryArgs(q driver.IndexQuery) []string {
+// and time) are filled per call, and the BM25 statistics follow when
+// scoring.
+func queryArgs(q driver.IndexQuery, scoring bool) []string {
 	sortKey := ""
 	if q.SortBy != "" {
 		sortKey = numSuffix(q.SortBy)
@@ -201,7 +250,7 @@ func queryArgs(q driver.IndexQuery) []string {
 		desc = "1"
 	}
 	limit := 0
-	if len(q.Terms) == 0 {
+	if len(q.Terms) == 0 || q.SortBy != "" || scoring {
 		limit = max(q.Limit, 0)
 	}
 	args := []string{"", "", strconv.Itoa(indexPruneBudget), strconv.Itoa(limit), sortKey, desc, strconv.Itoa(len(q.Tags))}

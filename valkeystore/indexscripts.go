@@ -4,9 +4,17 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"strconv"
 	"strings"
 
+	"github.com/valcache/valcache/driver"
 	"github.com/valkey-io/valkey-go"
+)
+
+// The BM25 parameters, as Lua literals.
+var (
+	bm25K1 = strconv.FormatFloat(driver.BM25K1, 'g', -1, 64)
+	bm25B  = strconv.FormatFloat(driver.BM25B, 'g', -1, 64)
 )
 
 // The index scripts share these functions. Each script runs on one shard,
@@ -160,6 +168,13 @@ for _ = 1, tonumber(nextarg()) do
 end
 local terms = {}
 for j = 1, tonumber(nextarg()) do terms[j] = base .. nextarg() end
+-- With BM25 statistics of the whole index (average length, then one idf
+-- per term), a term query keeps only its best limit documents.
+local scoring, avgdl, idf = pos < #ARGV, 1, {}
+if scoring then
+  avgdl = tonumber(nextarg())
+  for j = 1, #terms do idf[j] = tonumber(nextarg()) end
+end
 
 local function bound(v, excl, open)
   if v == '' then return open end
@@ -279,7 +294,23 @@ local function general()
     end
   end
   local total = #matches
-  if limit > 0 and #terms == 0 and total > limit then
+  if limit > 0 and total > limit and #terms > 0 and sortkey == '' and scoring then
+    for _, m in ipairs(matches) do
+      local len = tonumber(redis.call('HGET', base .. ':d:' .. m.id, 'len') or '0')
+      local norm = ` + bm25K1 + ` * (1 - ` + bm25B + ` + ` + bm25B + ` * len / avgdl)
+      local score = 0
+      for j, v in ipairs(m.tf) do
+        local f = tonumber(v)
+        if f > 0 then score = score + idf[j] * f * (` + bm25K1 + ` + 1) / (f + norm) end
+      end
+      m.score = score
+    end
+    table.sort(matches, function(a, b)
+      if a.score ~= b.score then return a.score > b.score end
+      return a.id < b.id
+    end)
+    for j = limit + 1, total do matches[j] = nil end
+  elseif limit > 0 and total > limit and (#terms == 0 or sortkey ~= '') then
     table.sort(matches, function(a, b)
       if a.s ~= b.s then
         if a.s == '' then return false end
