@@ -229,7 +229,7 @@ local function general()
     for _, k in ipairs(terms) do n = n + redis.call('ZCARD', k) end
     if n <= size then best, size, kind = nil, n, 'terms' end
   end
-  local cands, seen = {}, {}
+  local cands, seen, tfs = {}, {}, {}
   local function take(list)
     for _, id in ipairs(list) do
       if not seen[id] then
@@ -244,7 +244,18 @@ local function general()
     local rg = ranges[best]
     take(redis.call('ZRANGEBYSCORE', rg.key, bound(rg.min, rg.minx, '-inf'), bound(rg.max, rg.maxx, '+inf')))
   elseif kind == 'terms' then
-    for _, k in ipairs(terms) do take(redis.call('ZRANGE', k, 0, -1)) end
+    -- The postings come with their frequencies, kept so that no candidate
+    -- needs another call to learn them.
+    for j, k in ipairs(terms) do
+      local m, ids = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES'), {}
+      local freq = {}
+      for i = 1, #m, 2 do
+        ids[#ids + 1] = m[i]
+        freq[m[i]] = m[i + 1]
+      end
+      tfs[j] = freq
+      take(ids)
+    end
   else
     take(redis.call('ZRANGEBYSCORE', xkey, '(' .. nows, '+inf'))
   end
@@ -282,7 +293,11 @@ local function general()
     if ok and #terms > 0 then
       local any = false
       for j, k in ipairs(terms) do
-        tf[j] = redis.call('ZSCORE', k, id) or '0'
+        if tfs[j] then
+          tf[j] = tfs[j][id] or '0'
+        else
+          tf[j] = redis.call('ZSCORE', k, id) or '0'
+        end
         if tf[j] ~= '0' then any = true end
       end
       ok = any
