@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +291,54 @@ var searchCases = []testCase{
 		}
 		r, err := x.Search(ctx, "hidden", search.Query{})
 		wantKeys(t, "search after Clear", r, err, false)
+	}},
+	{"ConcurrentWritesNeverYieldWrongResults", func(t *testing.T, p driver.Provider, _ Harness) {
+		// Writers move keys between categories and delete them while
+		// readers query one category: whatever the interleaving, a hit is
+		// always a value of that category.
+		_, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for w := range 3 {
+			wg.Go(func() {
+				for i := range 150 {
+					k := fmt.Sprintf("k%d", (i*7+w)%20)
+					var err error
+					if i%5 == 4 {
+						err = x.Delete(ctx, k)
+					} else {
+						err = x.Set(ctx, k, product{Category: []string{"a", "b"}[(i+w)%2], Price: float64(i)})
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		for range 2 {
+			wg.Go(func() {
+				for range 60 {
+					r, err := x.Query(ctx, search.Query{Filters: []search.Filter{search.Tag("category", "a")}, SortBy: "price", Limit: 5})
+					if err != nil {
+						errs <- err
+						return
+					}
+					for _, h := range r.Hits {
+						if h.Value.Category != "a" {
+							errs <- fmt.Errorf("hit %q has category %q, want a", h.Key, h.Value.Category)
+							return
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
 	}},
 	{"BadQueriesGetClearErrors", func(t *testing.T, p driver.Provider, _ Harness) {
 		_, x := newIndex(t, p)

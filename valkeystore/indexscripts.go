@@ -75,7 +75,10 @@ local function unindex(id, rev)
   redis.call('ZREM', xkey, id)
   compact(xkey, 'z')
   local n = redis.call('HINCRBY', stats, 'n', -1)
-  redis.call('HINCRBY', stats, 'tl', -tonumber(f['len'] or '0'))
+  -- Skipped for zero: Lua writes -0 as "-0", which Redis 7 refuses as
+  -- an integer.
+  local len = tonumber(f['len'] or '0')
+  if len ~= 0 then redis.call('HINCRBY', stats, 'tl', -len) end
   if n <= 0 then redis.call('DEL', stats) end
   return 1
 end
