@@ -27,12 +27,13 @@ type indexTable struct {
 
 // nsIndex is one namespace's index: the documents, and inverted maps from
 // tag values and terms to documents. Numbers are kept in the documents and
-// ranges scanned, which in process is cheaper than a sorted structure
-// kept up to date on every write.
+// ordered per field, for ranges sorted by their own field; other ranges
+// are checked on each candidate.
 type nsIndex struct {
 	docs     map[string]*indexedDoc
 	tags     map[string]map[string]map[string]struct{} // field, value -> ids
 	postings map[string]map[string]int                 // term -> id -> frequency
+	nums     map[string]*numList                       // field -> documents by value
 	totalLen int64
 	expiries expiryHeap
 }
@@ -52,7 +53,7 @@ func (p *Provider) nsIndex(ns string, create bool) *nsIndex {
 	}
 	x := t.spaces[ns]
 	if x == nil && create {
-		x = &nsIndex{docs: map[string]*indexedDoc{}, tags: map[string]map[string]map[string]struct{}{}, postings: map[string]map[string]int{}}
+		x = &nsIndex{docs: map[string]*indexedDoc{}, tags: map[string]map[string]map[string]struct{}{}, postings: map[string]map[string]int{}, nums: map[string]*numList{}}
 		t.spaces[ns] = x
 	}
 	return x
@@ -112,6 +113,10 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	for i, t := range q.Terms {
 		res.DF[i] = len(x.postings[t])
 	}
+	if q.Limit > 0 && len(q.Terms) == 0 && len(q.Tags) == 0 && len(q.Ranges) == 1 && q.Ranges[0].Field == q.SortBy {
+		res.Candidates, res.Total = x.ordered(q, now)
+		return res, nil
+	}
 	// With a Limit, only the first Limit candidates in order are kept, in a
 	// heap, so a broad query allocates and sorts no more than it returns.
 	top := q.Limit > 0 && len(q.Terms) == 0
@@ -148,6 +153,42 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 		slices.SortFunc(res.Candidates, func(a, b driver.IndexCandidate) int { return candidateOrder(a, b, q.Desc) })
 	}
 	return res, nil
+}
+
+// ordered answers a query sorted by the field of its only filter, a range,
+// from that field's list: the matches are walked in order to count them,
+// and only the first Limit (and any tied with the last) are kept.
+func (x *nsIndex) ordered(q driver.IndexQuery, now time.Time) ([]driver.IndexCandidate, int) {
+	r := q.Ranges[0]
+	l := x.nums[r.Field]
+	if l == nil {
+		return nil, 0
+	}
+	var got []driver.IndexCandidate
+	total := 0
+	keep := func(n *numNode) {
+		if !n.doc.Expiry.IsZero() && !n.doc.Expiry.After(now) {
+			return
+		}
+		total++
+		if len(got) < q.Limit || n.v == got[len(got)-1].Sort {
+			got = append(got, driver.IndexCandidate{ID: n.doc.ID, Rev: n.doc.Rev, Sort: n.v, HasSort: true})
+		}
+	}
+	if q.Desc {
+		for n := l.last(r.Max, r.MaxExcl); n != nil && (n.v > r.Min || (!r.MinExcl && n.v == r.Min)); n = n.prev {
+			keep(n)
+		}
+	} else {
+		for n := l.first(r.Min, r.MinExcl); n != nil && (n.v < r.Max || (!r.MaxExcl && n.v == r.Max)); n = n.next[0] {
+			keep(n)
+		}
+	}
+	slices.SortFunc(got, func(a, b driver.IndexCandidate) int { return candidateOrder(a, b, q.Desc) })
+	if len(got) > q.Limit {
+		got = slices.Clip(got[:q.Limit])
+	}
+	return got, total
 }
 
 // candidateOrder is the order of a query's results: by the sort field, then
@@ -289,6 +330,14 @@ func (x *nsIndex) add(d driver.IndexDoc) {
 		}
 		ids[d.ID] = n
 	}
+	for f, v := range d.Numbers {
+		l := x.nums[f]
+		if l == nil {
+			l = &numList{}
+			x.nums[f] = l
+		}
+		l.insert(v, doc)
+	}
 	x.totalLen += int64(d.Length)
 	if !d.Expiry.IsZero() {
 		heap.Push(&x.expiries, doc)
@@ -321,6 +370,14 @@ func (x *nsIndex) remove(id string, rev uint64) {
 		delete(ids, id)
 		if len(ids) == 0 {
 			delete(x.postings, t)
+		}
+	}
+	for f, v := range d.Numbers {
+		if l := x.nums[f]; l != nil {
+			l.remove(v, id)
+			if l.empty() {
+				delete(x.nums, f)
+			}
 		}
 	}
 	x.totalLen -= int64(d.Length)
