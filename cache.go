@@ -33,7 +33,8 @@ type Cache[K comparable, V any] struct {
 	nsKey     []driver.VersionKey // the namespace's own version key, ready to pass
 	nsStamp   nsStamp
 
-	key keyEncoder[K]
+	key    keyEncoder[K]
+	keyDec keyDecoder[K]
 	// stringKeys marks K of kind string, whose keys are used as they are
 	// without a call through key; it is the common case on the hot path.
 	stringKeys bool
@@ -107,6 +108,7 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		ns:        opts.Namespace,
 		provider:  provider,
 		key:       key,
+		keyDec:    newKeyDecoder(opts.KeyCodec),
 		codec:     opts.Codec,
 		pipe:      pipe,
 		ttl:       ttlPolicy{def: opts.TTL, jitter: opts.Jitter},

@@ -78,6 +78,16 @@ func Run(t *testing.T, h Harness) {
 			c.run(t, p, h)
 		})
 	}
+	for _, c := range searchCases {
+		t.Run("Search/"+c.name, func(t *testing.T) {
+			p := h.provider(t)
+			if _, ok := p.(driver.Indexer); !ok {
+				wantSearchNotSupported(t, p)
+				return
+			}
+			c.run(t, p, h)
+		})
+	}
 	for _, c := range lockCases {
 		t.Run("Lock/"+c.name, func(t *testing.T) {
 			p := h.provider(t)
@@ -116,6 +126,9 @@ func Names() []string {
 	}
 	for _, c := range rateCases {
 		out = append(out, "RateLimit/"+c.name)
+	}
+	for _, c := range searchCases {
+		out = append(out, "Search/"+c.name)
 	}
 	for _, c := range lockCases {
 		out = append(out, "Lock/"+c.name)

@@ -23,6 +23,7 @@ type Provider struct {
 	closed     atomic.Bool
 	rates      rateTable
 	locks      lockTable
+	index      indexTable
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -93,6 +94,9 @@ func (p *Provider) Close() error {
 		p.clock.Stop()
 	}
 	p.locks.wakeAll()
+	p.index.mu.Lock()
+	p.index.spaces = nil
+	p.index.mu.Unlock()
 	return nil
 }
 

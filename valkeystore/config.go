@@ -20,6 +20,8 @@ const (
 	DefaultFlushTimeout     = 30 * time.Second
 	DefaultDialTimeout      = 5 * time.Second
 	DefaultMaxValueBytes    = 64 << 20
+	DefaultIndexPrefix      = "index:"
+	DefaultSearchTimeout    = 5 * time.Second
 )
 
 // ErrInvalidConfig is wrapped by every error New returns for a bad Config.
@@ -46,6 +48,11 @@ type Config struct {
 	// contain '{' or '}', which would take the hash tag from the provider.
 	KeyPrefix string
 
+	// IndexPrefix starts the keys of search indexes (package search), kept
+	// apart from entries so they can be inspected and sized on their own.
+	// Empty means DefaultIndexPrefix. It may not contain '{' or '}'.
+	IndexPrefix string
+
 	// ClientName is sent with CLIENT SETNAME, to tell connections apart in
 	// CLIENT LIST.
 	ClientName string
@@ -66,6 +73,9 @@ type Config struct {
 	AtomicTimeout    time.Duration
 	BulkTimeout      time.Duration
 	FlushTimeout     time.Duration
+	// SearchTimeout bounds each call on a search index (indexing a batch,
+	// querying every shard). Zero means DefaultSearchTimeout.
+	SearchTimeout time.Duration
 
 	// DialTimeout bounds connecting, including at New. Zero means the default.
 	DialTimeout time.Duration
@@ -113,10 +123,14 @@ func (c *Config) withDefaults() {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
+	if c.IndexPrefix == "" {
+		c.IndexPrefix = DefaultIndexPrefix
+	}
 	c.OperationTimeout = orDefault(c.OperationTimeout, DefaultOperationTimeout)
 	c.AtomicTimeout = orDefault(c.AtomicTimeout, DefaultAtomicTimeout)
 	c.BulkTimeout = orDefault(c.BulkTimeout, DefaultBulkTimeout)
 	c.FlushTimeout = orDefault(c.FlushTimeout, DefaultFlushTimeout)
+	c.SearchTimeout = orDefault(c.SearchTimeout, DefaultSearchTimeout)
 	c.DialTimeout = orDefault(c.DialTimeout, DefaultDialTimeout)
 	if c.MaxValueBytes == 0 {
 		c.MaxValueBytes = DefaultMaxValueBytes
@@ -148,9 +162,12 @@ func (c *Config) validate() error {
 	if strings.ContainsAny(c.KeyPrefix, "{}") {
 		return fmt.Errorf("%w: KeyPrefix %q contains '{' or '}'", ErrInvalidConfig, c.KeyPrefix)
 	}
+	if strings.ContainsAny(c.IndexPrefix, "{}") {
+		return fmt.Errorf("%w: IndexPrefix %q contains '{' or '}'", ErrInvalidConfig, c.IndexPrefix)
+	}
 	for name, d := range map[string]time.Duration{
 		"OperationTimeout": c.OperationTimeout, "AtomicTimeout": c.AtomicTimeout,
-		"BulkTimeout": c.BulkTimeout, "FlushTimeout": c.FlushTimeout, "DialTimeout": c.DialTimeout,
+		"BulkTimeout": c.BulkTimeout, "FlushTimeout": c.FlushTimeout, "DialTimeout": c.DialTimeout, "SearchTimeout": c.SearchTimeout,
 	} {
 		if d < 0 {
 			return fmt.Errorf("%w: %s %v is negative", ErrInvalidConfig, name, d)

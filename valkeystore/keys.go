@@ -8,7 +8,8 @@ import (
 
 // layout builds the provider's keys; see the package documentation.
 type layout struct {
-	prefix string
+	prefix      string
+	indexPrefix string // starts search index keys; see index.go
 }
 
 // entryKey is <prefix>{esc(ns):esc(id)}.

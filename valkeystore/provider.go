@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{
 		client:    client,
 		cluster:   client.Mode() == valkey.ClientModeCluster,
-		keys:      layout{prefix: cfg.KeyPrefix},
+		keys:      layout{prefix: cfg.KeyPrefix, indexPrefix: cfg.IndexPrefix},
 		cfg:       cfg,
 		log:       cfg.Logger,
 		waiters:   wait,
