@@ -111,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		tracking:  !opt.DisableCache,
 		listeners: listeners,
 	}
+	if p.cluster {
+		p.client = pinningClient{client}
+	}
 	if p.cluster && cfg.DB != 0 {
 		client.Close()
 		return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
