@@ -1,6 +1,7 @@
 package valcache
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/valcache/valcache/driver"
@@ -26,3 +27,7 @@ func (c *Cache[K, V]) ParseKeyID(id string) (K, error) { return c.keyDec(id) }
 // DefaultTTL returns the lifetime of entries written without a TTL
 // (NoExpiry when they have none), before jitter.
 func (c *Cache[K, V]) DefaultTTL() time.Duration { return c.ttl.def }
+
+// Logger returns the logger the cache reports to (Options.Logger, or
+// slog.Default), for what its companions cannot return to a caller.
+func (c *Cache[K, V]) Logger() *slog.Logger { return c.log }

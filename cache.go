@@ -43,7 +43,8 @@ type Cache[K comparable, V any] struct {
 	ttl        ttlPolicy
 	weigh      func(K, V) uint32
 	log        *slog.Logger
-	obs        CacheObserver // nil unless Options.Observer observes this cache
+	obs        CacheObserver                 // nil unless Options.Observer observes this cache
+	hooks      atomic.Pointer[[]*hookReg[V]] // nil until OnWrite attaches one
 	closed     atomic.Bool
 	stats      counters
 	bufs       bufferPool

@@ -123,14 +123,18 @@ func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, Co
 		if op == ComputeKeep {
 			return snap.value, snap.valid, nil
 		}
-		swapped, err := c.swapIn(ctx, key, dk, snap, next, op, o, bytesSwap, valueSwap)
+		swapped, life, err := c.swapIn(ctx, key, dk, snap, next, op, o, bytesSwap, valueSwap)
 		if err != nil {
 			return zero, false, err
 		}
 		if swapped {
 			if op == ComputeDelete {
+				if snap.raw != nil {
+					c.deleted(ctx, dk.ID)
+				}
 				return zero, false, nil
 			}
+			c.stored(ctx, dk.ID, next, life)
 			return next, true, nil
 		}
 	}
@@ -201,19 +205,33 @@ func stampOf[K comparable, V any](c *Cache[K, V], env envelope) *Stamp {
 	return st
 }
 
-// swapIn writes a compute's result if the entry is still what was read.
+// swapIn writes a compute's result if the entry is still what was read. It
+// also returns how long the written entry lives at most (see StoredEntry).
 func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, o ComputeOptions,
-	bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, error) {
+	bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, time.Duration, error) {
 	keepTTL := o.TTL == 0 && snap.valid
 	ttl, err := c.ttl.resolve(o.TTL)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	// Times: a kept TTL keeps the entry's, a new one starts afresh.
 	m, stored := c.writeMeta(ttl)
+	life := stored
 	if keepTTL {
 		m = snap.meta
+		life = NoExpiry // the store keeps a remaining life not known here
+		if !m.written.IsZero() {
+			life = max(addTTL(m.freshFor, c.staleWindow())-time.Since(m.written), time.Millisecond)
+		}
 	}
+	swapped, err := c.swap(ctx, key, dk, snap, next, op, keepTTL, ttl, stored, m, bytesSwap, valueSwap)
+	return swapped, life, err
+}
+
+// swap is swapIn's compare-and-swap, with the lifetimes it resolved.
+func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, keepTTL bool,
+	ttl, stored time.Duration, m meta, bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, error) {
+	var err error
 	var st *Stamp
 	if op == ComputeSet && c.versioner != nil {
 		if st = snap.stamp; !snap.valid || st == nil {

@@ -174,11 +174,15 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 		return v, err
 	}
 	cctx := c.callStart(ctx, OpSetLoaded)
-	_, err = c.locker.SetLoaded(cctx, dk, token, buf.b, ttl)
+	wrote, err := c.locker.SetLoaded(cctx, dk, token, buf.b, ttl)
 	c.callDone(cctx, OpSetLoaded, err)
 	if err != nil {
 		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
 		c.releaseLoad(dk, token, stale)
+	} else if wrote {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		c.loadedWritten(hctx, dk, v, ttl, absent)
+		cancel()
 	}
 	if absent {
 		var zero V

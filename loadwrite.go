@@ -20,10 +20,14 @@ func (c *Cache[K, V]) removeIfUnchanged(ctx context.Context, dk driver.Key, prio
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	var err error
+	var removed bool
 	if c.values != nil {
-		_, err = c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, nil, 1, 0, false)
+		removed, err = c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, nil, 1, 0, false)
 	} else {
-		_, err = c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, prior.raw.([]byte), nil, 0, false)
+		removed, err = c.provider.(driver.Swapper).CompareAndSwap(ctx, dk, prior.raw.([]byte), nil, 0, false)
+	}
+	if removed && err == nil {
+		c.deleted(ctx, dk.ID)
 	}
 	return err
 }
@@ -74,9 +78,28 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 	// The load may have used most of its deadline: the write gets its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
+	wrote, stored, err := c.storeLoaded(ctx, key, dk, prior, v, st, ttl, absent)
+	if wrote && err == nil {
+		c.loadedWritten(ctx, dk, v, stored, absent)
+	}
+	return wrote && err == nil, err
+}
+
+// loadedWritten reports a stored load to the hooks: a cached absence
+// removes what was there.
+func (c *Cache[K, V]) loadedWritten(ctx context.Context, dk driver.Key, v V, stored time.Duration, absent bool) {
+	if absent {
+		c.deleted(ctx, dk.ID)
+	} else {
+		c.stored(ctx, dk.ID, v, stored)
+	}
+}
+
+// storeLoaded is writeLoaded's write; it also returns the stored lifetime.
+func (c *Cache[K, V]) storeLoaded(ctx context.Context, key K, dk driver.Key, prior before, v V, st *Stamp, ttl time.Duration, absent bool) (bool, time.Duration, error) {
 	m, stored, err := c.loadedMeta(ttl, absent)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	weight := uint32(1)
 	if !absent {
@@ -85,13 +108,14 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 	if c.values != nil {
 		e := newEntry(v, st, m)
 		if prior.ok {
-			return c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, e, weight, stored, false)
+			wrote, err := c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, e, weight, stored, false)
+			return wrote, stored, err
 		}
-		return true, c.values.SetValue(ctx, dk, e, weight, stored)
+		return true, stored, c.values.SetValue(ctx, dk, e, weight, stored)
 	}
 	b, err := c.appendEntry(nil, dk, v, st, m)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	ctx = c.callStart(ctx, OpSetLoaded)
 	wrote := true
@@ -102,5 +126,5 @@ func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, pri
 		err = c.provider.Set(ctx, dk, b, stored)
 	}
 	c.callDone(ctx, OpSetLoaded, err)
-	return wrote && err == nil, err
+	return wrote, stored, err
 }

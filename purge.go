@@ -54,6 +54,13 @@ func (c *Cache[K, V]) Purge(ctx context.Context, cursor string, budget int) (nex
 	if err != nil {
 		return cursor, 0, err
 	}
+	if c.writeHooks() != nil {
+		ids := make([]string, len(stale))
+		for i, k := range stale {
+			ids[i] = k.ID
+		}
+		c.deleted(ctx, ids...)
+	}
 	return next, len(stale), nil
 }
 

@@ -59,11 +59,15 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 		return err
 	}
 	if c.values != nil {
-		return c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
+		err = c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
+	} else {
+		ctx = c.callStart(ctx, OpSet)
+		err = c.setBytes(ctx, key, dk, value, o, st, m, ttl)
+		c.callDone(ctx, OpSet, err)
 	}
-	ctx = c.callStart(ctx, OpSet)
-	err = c.setBytes(ctx, key, dk, value, o, st, m, ttl)
-	c.callDone(ctx, OpSet, err)
+	if err == nil {
+		c.stored(ctx, dk.ID, value, ttl)
+	}
 	return err
 }
 
@@ -183,6 +187,11 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 	keys := make([]K, 0, len(values))
 	items := make([]driver.Item, 0, len(values))
 	failed := map[K]error{}
+	hooks := c.writeHooks()
+	var written []StoredEntry[V] // for the hooks, when there are some
+	if hooks != nil {
+		written = make([]StoredEntry[V], 0, len(values))
+	}
 	for k, v := range values {
 		dk, err := c.driverKey(k)
 		if err != nil {
@@ -193,6 +202,8 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		if c.values != nil {
 			if err := c.values.SetValue(ctx, dk, newEntry(v, st, m), c.weigh(k, v), t); err != nil {
 				failed[k] = err
+			} else if hooks != nil {
+				written = append(written, StoredEntry[V]{ID: dk.ID, Value: v, TTL: t})
 			}
 			continue
 		}
@@ -212,12 +223,19 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		if _, partial := asBatchError(err); err != nil && !partial {
 			return err
 		}
-		if keyed, ok := keyBatchError(keys, err).(*KeyedBatchError[K]); ok {
-			for k, e := range keyed.Failed {
+		var itemErrs map[int]error
+		if be, ok := asBatchError(err); ok {
+			itemErrs = be.Failed
+		}
+		for i, k := range keys {
+			if e, bad := itemErrs[i]; bad {
 				failed[k] = e
+			} else if hooks != nil {
+				written = append(written, StoredEntry[V]{ID: items[i].Key.ID, Value: values[k], TTL: items[i].TTL})
 			}
 		}
 	}
+	c.storedMany(ctx, hooks, written)
 	return batchErr(failed)
 }
 
@@ -247,6 +265,9 @@ func (c *Cache[K, V]) Delete(ctx context.Context, key K) error {
 	ctx = c.callStart(ctx, OpDelete)
 	err = c.provider.Delete(ctx, dk)
 	c.callDone(ctx, OpDelete, err)
+	if err == nil {
+		c.deleted(ctx, dk.ID)
+	}
 	return err
 }
 
@@ -261,17 +282,42 @@ func (c *Cache[K, V]) DeleteMany(ctx context.Context, keys []K) error {
 	if c.batchDel != nil {
 		err := c.batchDel.DeleteMany(ctx, dks)
 		c.callDone(ctx, OpDeleteMany, err)
+		if be, partial := asBatchError(err); err == nil || partial {
+			var bad map[int]error
+			if partial {
+				bad = be.Failed
+			}
+			c.deletedAmong(ctx, dks, bad)
+		}
 		return keyBatchError(keys, err)
 	}
 	failed := map[K]error{}
+	errs := map[int]error{}
 	for i, dk := range dks {
 		if err := c.provider.Delete(ctx, dk); err != nil {
 			failed[keys[i]] = err
+			errs[i] = err
 		}
 	}
 	err = batchErr(failed)
 	c.callDone(ctx, OpDeleteMany, err)
+	c.deletedAmong(ctx, dks, errs)
 	return err
+}
+
+// deletedAmong reports to the hooks the keys a bulk delete removed: all of
+// them but those failed names, by index.
+func (c *Cache[K, V]) deletedAmong(ctx context.Context, dks []driver.Key, failed map[int]error) {
+	if c.writeHooks() == nil {
+		return
+	}
+	ids := make([]string, 0, len(dks))
+	for i, dk := range dks {
+		if _, bad := failed[i]; !bad {
+			ids = append(ids, dk.ID)
+		}
+	}
+	c.deleted(ctx, ids...)
 }
 
 // Clear removes every entry of this cache's namespace, and nothing of any

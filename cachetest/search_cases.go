@@ -1,8 +1,10 @@
 package cachetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -412,6 +414,136 @@ var searchCases = []testCase{
 			t.Fatalf("old words: Total %d, want 0 (the old postings are gone)", r.Total)
 		}
 	}},
+	{"WritesThroughTheCacheAreIndexed", func(t *testing.T, p driver.Provider, _ Harness) {
+		c, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		v := func(title string) product { return product{Category: "direct", Price: 1, Title: title} }
+		if err := c.Set(ctx, "set", v("plain set")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetWithTTL(ctx, "ttl", v("set with ttl"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetMany(ctx, map[string]product{"many1": v("many one"), "many2": v("many two")}); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := c.Get(ctx, "loaded", func(_ context.Context, k string) (product, error) { return v("from the loader"), nil })
+		if err != nil || loaded.Title != "from the loader" {
+			t.Fatalf("Get with a loader = %+v, %v", loaded, err)
+		}
+		bulk, err := c.GetManyWith(ctx, []string{"bulk"}, func(_ context.Context, ks []string) (map[string]product, error) {
+			return map[string]product{"bulk": v("bulk loaded")}, nil
+		}, valcache.LoadOptions{})
+		if err != nil || len(bulk) != 1 {
+			t.Fatalf("GetManyWith = %v, %v", bulk, err)
+		}
+		_, _, err = c.Compute(ctx, "computed", func(old product, found bool) (product, valcache.ComputeOp, error) {
+			return v("computed value"), valcache.ComputeSet, nil
+		}, valcache.ComputeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := []string{"set", "ttl", "many1", "many2", "loaded", "bulk", "computed"}
+		direct := search.Query{Filters: []search.Filter{search.Tag("category", "direct")}, Limit: 100}
+		r, err := x.Query(ctx, direct)
+		wantKeys(t, "query after writes through the cache", r, err, false, all...)
+		r, err = x.Search(ctx, "loader computed", search.Query{})
+		wantKeys(t, "search after writes through the cache", r, err, false, "loaded", "computed")
+		wantIndexed(t, p, c, "index after writes", all...)
+
+		if err := c.Delete(ctx, "set"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DeleteMany(ctx, []string{"many1", "bulk"}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Compute(ctx, "computed", func(product, bool) (product, valcache.ComputeOp, error) {
+			return product{}, valcache.ComputeDelete, nil
+		}, valcache.ComputeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := []string{"ttl", "many2", "loaded"}
+		// The index itself forgot them, not only the read back.
+		wantIndexed(t, p, c, "index after deletes through the cache", left...)
+		r, err = x.Query(ctx, direct)
+		wantKeys(t, "query after deletes through the cache", r, err, false, left...)
+		if x.Failures() != 0 {
+			t.Fatalf("Failures() = %d, want 0", x.Failures())
+		}
+	}},
+	{"ChangesThroughTheCacheMoveValuesBetweenQueries", func(t *testing.T, p driver.Provider, _ Harness) {
+		c, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		inCategory := func(cat string) search.Query {
+			return search.Query{Filters: []search.Filter{search.Tag("category", cat)}}
+		}
+		if err := c.Set(ctx, "k", product{Category: "a", Price: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set(ctx, "k", product{Category: "b", Price: 2}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.Query(ctx, inCategory("b"))
+		wantKeys(t, "new category after Set", r, err, false, "k")
+		wantNoneIndexedIn(t, p, c, "a", "old category after Set")
+		_, _, err = c.Compute(ctx, "k", func(old product, found bool) (product, valcache.ComputeOp, error) {
+			old.Category = "c"
+			return old, valcache.ComputeSet, nil
+		}, valcache.ComputeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err = x.Query(ctx, inCategory("c"))
+		wantKeys(t, "new category after Compute", r, err, false, "k")
+		wantNoneIndexedIn(t, p, c, "b", "old category after Compute")
+	}},
+	{"UnfitValuesWrittenThroughTheCacheAreCountedNotFound", func(t *testing.T, p driver.Provider, _ Harness) {
+		c, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		if err := x.Set(ctx, "k", product{Category: "a", Price: 1}); err != nil {
+			t.Fatal(err)
+		}
+		unfit := product{Category: "b", Price: math.NaN()}
+		if err := x.Set(ctx, "k", unfit); !errors.Is(err, search.ErrBadDocument) {
+			t.Fatalf("Index.Set of a NaN price: %v, want ErrBadDocument", err)
+		}
+		if got, found, err := c.GetIfPresent(ctx, "k"); err != nil || !found || got.Category != "a" {
+			t.Fatalf("after a refused Index.Set: %+v %v %v, want the old value kept", got, found, err)
+		}
+		if err := c.Set(ctx, "k", unfit); err != nil {
+			t.Fatalf("Cache.Set of a value the index cannot take: %v, want the write to stand", err)
+		}
+		if x.Failures() != 1 {
+			t.Fatalf("Failures() = %d, want 1", x.Failures())
+		}
+		wantNoneIndexedIn(t, p, c, "a", "old document of a value replaced by an unfit one")
+		if got, found, err := c.GetIfPresent(ctx, "k"); err != nil || !found || got.Category != "b" {
+			t.Fatalf("after Cache.Set: %+v %v %v, want the unfit value stored", got, found, err)
+		}
+	}},
+	{"AClosedIndexNoLongerFollowsTheCache", func(t *testing.T, p driver.Provider, _ Harness) {
+		c, x := newIndex(t, p)
+		ctx := ctxFor(t)
+		if err := c.Set(ctx, "before", product{Category: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		if err := c.Set(ctx, "after", product{Category: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		wantIndexed(t, p, c, "index after Close", "before")
+		if err := x.Set(ctx, "k", product{Category: "a"}); !errors.Is(err, valcache.ErrClosed) {
+			t.Fatalf("Index.Set after Close: %v, want ErrClosed", err)
+		}
+		r, err := x.Query(ctx, search.Query{Filters: []search.Filter{search.Tag("category", "a")}})
+		wantKeys(t, "query after Close", r, err, false, "before")
+	}},
 }
 
 // waitUntilGone polls until k is a miss, so that what follows does not
@@ -426,6 +558,40 @@ func waitUntilGone[V any](t *testing.T, c *valcache.Cache[string, V], k string) 
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%q did not expire", k)
+}
+
+// wantIndexed checks the IDs of every document the provider's index itself
+// lists: what queries start from, before anything is read back.
+func wantIndexed(t *testing.T, p driver.Provider, c *valcache.Cache[string, product], what string, want ...string) {
+	t.Helper()
+	res, err := p.(driver.Indexer).QueryIndex(ctxFor(t), c.Namespace(), driver.IndexQuery{})
+	if err != nil {
+		t.Fatalf("%s: QueryIndex: %v", what, err)
+	}
+	got := make([]string, len(res.Candidates))
+	for i, cd := range res.Candidates {
+		got[i] = cd.ID
+	}
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: the index lists %q, want %q", what, got, want)
+	}
+}
+
+// wantNoneIndexedIn checks that the index lists nothing under category cat.
+func wantNoneIndexedIn(t *testing.T, p driver.Provider, c *valcache.Cache[string, product], cat, what string) {
+	t.Helper()
+	res, err := p.(driver.Indexer).QueryIndex(ctxFor(t), c.Namespace(), driver.IndexQuery{
+		Tags: []driver.TagFilter{{Field: "category", Values: []string{cat}}},
+	})
+	if err != nil {
+		t.Fatalf("%s: QueryIndex: %v", what, err)
+	}
+	if res.Total != 0 || len(res.Candidates) != 0 {
+		t.Fatalf("%s: the index still lists %d documents under category %q", what, res.Total, cat)
+	}
 }
 
 func wantSearchNotSupported(t *testing.T, p driver.Provider) {

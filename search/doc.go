@@ -11,10 +11,13 @@
 // documents are removed from the index as they are found, and expired ones
 // are pruned by every write and query.
 //
-// Only writes made through an Index (Set, SetWith, SetMany, Delete) update
-// the index. A value written to the cache directly is returned only if an
-// earlier indexed write still matches it, and only if it still satisfies
-// the query: filters are checked again on the value read.
+// New attaches the Index to its cache (valcache.Cache.OnWrite), so that
+// every write the cache makes in this process updates the index: Set,
+// SetMany, Delete, DeleteMany, values stored by loaders, bulk loads and
+// refreshes, cached absences, computes, Purge. The Index's own write
+// methods are the cache's, with the index's errors returned; for a write
+// made through the cache they are logged and counted (Index.Failures),
+// and the write stands. Close detaches the Index.
 //
 // See docs/search.md for the layout in Valkey, costs and guarantees.
 package search

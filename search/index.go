@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/valcache/valcache"
@@ -12,18 +13,27 @@ import (
 )
 
 // Index searches one cache's values. It is safe for concurrent use.
+//
+// From New to Close, the index follows every write the cache makes in this
+// process: Set, SetMany, Delete, values stored by loaders and refreshes,
+// computes. The Index's own write methods are the cache's, with the
+// index's errors returned rather than logged.
 type Index[K comparable, V any] struct {
-	cache   *valcache.Cache[K, V]
-	idx     driver.Indexer
-	fields  fieldSet
-	extract func(V) (Document, error)
-	timeout time.Duration
+	cache    *valcache.Cache[K, V]
+	idx      driver.Indexer
+	fields   fieldSet
+	extract  func(V) (Document, error)
+	timeout  time.Duration
+	detach   func()
+	closed   atomic.Bool
+	failures atomic.Uint64
 }
 
-// New returns the index of c's namespace described by schema. Every Index
-// over one namespace, in any process, must use the same schema. The
-// provider must implement driver.Indexer; New returns ErrNotSupported
-// otherwise.
+// New returns the index of c's namespace described by schema, and attaches
+// it to c (see Index). Every Index over one namespace, in any process, must
+// use the same schema, and one Index per cache is enough: each attached
+// Index indexes every write again. The provider must implement
+// driver.Indexer; New returns ErrNotSupported otherwise.
 func New[K comparable, V any](c *valcache.Cache[K, V], schema Schema[V]) (*Index[K, V], error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil cache", ErrBadSchema)
@@ -53,11 +63,33 @@ func New[K comparable, V any](c *valcache.Cache[K, V], schema Schema[V]) (*Index
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	return &Index[K, V]{cache: c, idx: idx, fields: fs, extract: extract, timeout: timeout}, nil
+	x := &Index[K, V]{cache: c, idx: idx, fields: fs, extract: extract, timeout: timeout}
+	x.detach = c.OnWrite(follower[K, V]{x})
+	return x, nil
+}
+
+// Close detaches the index from its cache: later writes, through the cache
+// or not, are no longer indexed, and the Index's write methods return
+// valcache.ErrClosed. Queries still work, on what the index holds. Close
+// leaves the cache and the index's contents alone; it may be called more
+// than once.
+func (x *Index[K, V]) Close() error {
+	if !x.closed.Swap(true) {
+		x.detach()
+	}
+	return nil
 }
 
 // Cache returns the cache the index reads values from.
 func (x *Index[K, V]) Cache() *valcache.Cache[K, V] { return x.cache }
+
+// Failures counts the index updates that failed, for writes made through
+// the Index (which returned the error) or through the cache (which logged
+// it to the cache's Logger): an entry not indexed is missed by queries
+// until it is written again.
+func (x *Index[K, V]) Failures() uint64 { return x.failures.Load() }
+
+var errIndexClosed = fmt.Errorf("%w: search: index closed", valcache.ErrClosed)
 
 // Set stores value under key with the cache's default TTL, and indexes it.
 func (x *Index[K, V]) Set(ctx context.Context, key K, value V) error {
@@ -69,79 +101,76 @@ func (x *Index[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.D
 	return x.SetWith(ctx, key, value, valcache.SetOptions{TTL: ttl})
 }
 
-// SetWith stores value like Cache.SetWith, then indexes it. A value whose
-// document does not fit the schema is refused before anything is written.
-// The entry is written first: a query made after SetWith returns finds the
-// new value, and one made in between finds the old one or nothing.
+// SetWith stores value like Cache.SetWith, which indexes it, and returns
+// the index's error as well. Unlike a write through the cache, a value
+// whose document does not fit the schema is refused before anything is
+// written. The entry is written first: a query made after SetWith returns
+// finds the new value, and one made in between finds the old one or
+// nothing.
 func (x *Index[K, V]) SetWith(ctx context.Context, key K, value V, o valcache.SetOptions) error {
-	id, err := x.cache.KeyID(key)
-	if err != nil {
+	if x.closed.Load() {
+		return errIndexClosed
+	}
+	if err := x.fits(value); err != nil {
 		return err
 	}
-	doc, err := x.document(id, value, o.TTL)
-	if err != nil {
-		return err
-	}
+	ctx, r := withReport(ctx)
 	if err := x.cache.SetWith(ctx, key, value, o); err != nil {
 		return err
 	}
-	if err := x.idx.Index(ctx, x.cache.Namespace(), []driver.IndexDoc{doc}); err != nil {
+	if err := r.get(); err != nil {
 		return fmt.Errorf("search: the entry was written but not indexed: %w", err)
 	}
 	return nil
 }
 
-// SetMany stores and indexes many values with one set of options.
+// SetMany stores and indexes many values with one set of options, like
+// Cache.SetManyWith. Nothing is written if a value does not fit the schema.
 func (x *Index[K, V]) SetMany(ctx context.Context, values map[K]V, o valcache.SetOptions) error {
-	docs := make([]driver.IndexDoc, 0, len(values))
-	keys := make([]K, 0, len(values))
+	if x.closed.Load() {
+		return errIndexClosed
+	}
 	for k, v := range values {
-		id, err := x.cache.KeyID(k)
-		if err != nil {
-			return err
-		}
-		doc, err := x.document(id, v, o.TTL)
-		if err != nil {
+		if err := x.fits(v); err != nil {
+			id, _ := x.cache.KeyID(k)
 			return fmt.Errorf("key %q: %w", id, err)
 		}
-		docs = append(docs, doc)
-		keys = append(keys, k)
 	}
+	ctx, r := withReport(ctx)
 	err := x.cache.SetManyWith(ctx, values, o)
 	var failed *valcache.KeyedBatchError[K]
 	if err != nil && !errors.As(err, &failed) {
 		return err
 	}
-	if failed != nil {
-		kept := docs[:0]
-		for i, d := range docs {
-			if _, bad := failed.Failed[keys[i]]; !bad {
-				kept = append(kept, d)
-			}
-		}
-		docs = kept
-	}
-	if ierr := x.idx.Index(ctx, x.cache.Namespace(), docs); ierr != nil {
+	if ierr := r.get(); ierr != nil {
 		return errors.Join(err, fmt.Errorf("search: entries were written but not indexed: %w", ierr))
 	}
 	return err
 }
 
-// Delete removes key's entry and its document.
+// Delete removes key's entry, like Cache.Delete, and its document.
 func (x *Index[K, V]) Delete(ctx context.Context, key K) error {
-	id, err := x.cache.KeyID(key)
-	if err != nil {
-		return err
+	if x.closed.Load() {
+		return errIndexClosed
 	}
+	ctx, r := withReport(ctx)
 	if err := x.cache.Delete(ctx, key); err != nil {
 		return err
 	}
-	return x.idx.Unindex(ctx, x.cache.Namespace(), []driver.IndexRef{{ID: id}})
+	return r.get()
 }
 
-// document extracts and checks value's document, expiring when an entry
-// written with ttl would. Jitter only shortens an entry's life, so the
-// document never expires before its entry.
+// fits extracts and checks value's document.
+func (x *Index[K, V]) fits(value V) error {
+	d, err := x.extract(value)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadDocument, err)
+	}
+	return x.fields.check(d)
+}
+
+// document builds the document of an entry stored for ttl (the store's
+// lifetime, see valcache.StoredEntry), expiring with it, never before.
 func (x *Index[K, V]) document(id string, value V, ttl time.Duration) (driver.IndexDoc, error) {
 	d, err := x.extract(value)
 	if err != nil {
@@ -153,13 +182,10 @@ func (x *Index[K, V]) document(id string, value V, ttl time.Duration) (driver.In
 	doc := toIndexDoc(d)
 	doc.ID = id
 	doc.Rev = rand.Uint64() | 1
-	if ttl == 0 {
-		ttl = x.cache.DefaultTTL()
-	}
 	if ttl > 0 {
 		doc.Expiry = time.Now().Add(ttl)
 	} else if ttl != driver.NoExpiry {
-		return driver.IndexDoc{}, valcache.ErrInvalidTTL
+		return driver.IndexDoc{}, fmt.Errorf("%w: entry TTL %v", valcache.ErrInvalidTTL, ttl)
 	}
 	return doc, nil
 }

@@ -1,9 +1,12 @@
 package search_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,5 +136,47 @@ func TestStaleDocumentsAreSkippedAndRemoved(t *testing.T) {
 	r, err = x.Query(ctx, search.Query{Filters: []search.Filter{search.Tag("kind", "a")}})
 	if err != nil || r.Total != 100 || !r.TotalExact {
 		t.Fatalf("Total %d exact %v, %v; want 100 exact once the index is clean", r.Total, r.TotalExact, err)
+	}
+}
+
+// refusing is a memory provider whose index refuses every update.
+type refusing struct{ *memory.Provider }
+
+var errRefused = errors.New("index refused")
+
+func (refusing) Index(context.Context, string, []driver.IndexDoc) error { return errRefused }
+
+func TestIndexFailuresAreReturnedByIndexWritesAndLoggedForCacheWrites(t *testing.T) {
+	var logged bytes.Buffer
+	c, err := valcache.New(refusing{newMemory(t)}, valcache.Options[string, item]{
+		Namespace: "items",
+		Logger:    slog.New(slog.NewTextHandler(&logged, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := search.New(c, search.Schema[item]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	ctx := context.Background()
+	if err := x.Set(ctx, "a", item{Kind: "k"}); !errors.Is(err, errRefused) {
+		t.Fatalf("Index.Set over a refusing index: %v, want its error", err)
+	}
+	if logged.Len() != 0 {
+		t.Fatalf("an error returned to the caller was logged too: %s", logged.String())
+	}
+	if err := c.Set(ctx, "b", item{Kind: "k"}); err != nil {
+		t.Fatalf("Cache.Set over a refusing index: %v, want the write to stand", err)
+	}
+	if !strings.Contains(logged.String(), "index refused") {
+		t.Fatalf("the failed index update of a cache write was not logged: %q", logged.String())
+	}
+	if got := x.Failures(); got != 2 {
+		t.Fatalf("Failures() = %d, want 2", got)
+	}
+	if _, found, err := c.GetIfPresent(ctx, "b"); err != nil || !found {
+		t.Fatalf("the cache write did not stand: %v %v", found, err)
 	}
 }
