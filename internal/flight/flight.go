@@ -36,7 +36,7 @@ type call[V any] struct {
 	done    chan struct{}
 	val     V
 	err     error
-	touched atomic.Bool // the key was written while this load ran
+	touched atomic.Bool  // the key was written while this load ran
 	joiners atomic.Int32 // callers that joined rather than started it
 }
 
