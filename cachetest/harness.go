@@ -19,83 +19,70 @@ type Harness struct {
 	MaxValueBytes int
 }
 
+// group is a family of cases sharing a name prefix and, for optional
+// capabilities, a check that the provider has what the cases need.
+type group struct {
+	prefix string
+	cases  []testCase
+	// ready, when set, says whether the provider can run the group; when it
+	// cannot, ready skips (or checks the documented fallback) and returns
+	// false.
+	ready func(t *testing.T, p driver.Provider) bool
+}
+
+// groups lists the kit, in the order Run runs it.
+func groups() []group {
+	return []group{
+		{prefix: "Driver/", cases: driverCases},
+		{prefix: "Cache/", cases: cacheCases},
+		{prefix: "Load/", cases: append(append([]testCase(nil), loadCases...), freshCases...)},
+		{prefix: "Compute/", cases: computeCases, ready: func(t *testing.T, p driver.Provider) bool {
+			_, bytes := p.(driver.Swapper)
+			_, values := p.(driver.ValueSwapper)
+			return skipUnless(t, bytes || values, "provider cannot compare and swap; Compute reports ErrNotSupported")
+		}},
+		{prefix: "Transform/", cases: transformCases},
+		{prefix: "Fields/", cases: fieldCases, ready: func(t *testing.T, p driver.Provider) bool {
+			_, ok := p.(driver.FieldStore)
+			return skipUnless(t, ok, "provider keeps no field entries")
+		}},
+		{prefix: "Tags/", cases: concat(tagCases, loadTagCases, computeTagCases, transformTagCases), ready: func(t *testing.T, p driver.Provider) bool {
+			_, ok := p.(driver.Versioner)
+			return skipUnless(t, ok, "provider keeps no versions; tag operations report ErrNotSupported")
+		}},
+		{prefix: "RateLimit/", cases: rateCases, ready: func(t *testing.T, p driver.Provider) bool {
+			_, ok := p.(driver.RateLimiter)
+			return skipUnless(t, ok, "provider cannot limit rates; package ratelimit reports ErrNotSupported")
+		}},
+		{prefix: "Search/", cases: searchCases, ready: func(t *testing.T, p driver.Provider) bool {
+			if _, ok := p.(driver.Indexer); !ok {
+				wantSearchNotSupported(t, p)
+				return false
+			}
+			return true
+		}},
+		{prefix: "Lock/", cases: lockCases, ready: func(t *testing.T, p driver.Provider) bool {
+			_, ok := p.(driver.Locker)
+			return skipUnless(t, ok, "provider keeps no locks; package lock reports ErrNotSupported")
+		}},
+	}
+}
+
 // Run runs every case of the kit as a subtest of t.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.New == nil {
 		t.Fatal("cachetest: Harness.New is nil")
 	}
-	for _, c := range driverCases {
-		t.Run("Driver/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
-	}
-	for _, c := range cacheCases {
-		t.Run("Cache/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
-	}
-	for _, c := range loadCases {
-		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
-	}
-	for _, c := range freshCases {
-		t.Run("Load/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
-	}
-	for _, c := range computeCases {
-		t.Run("Compute/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			_, bytes := p.(driver.Swapper)
-			_, values := p.(driver.ValueSwapper)
-			if !bytes && !values {
-				t.Skip("provider cannot compare and swap; Compute reports ErrNotSupported")
-			}
-			c.run(t, p, h)
-		})
-	}
-	for _, c := range transformCases {
-		t.Run("Transform/"+c.name, func(t *testing.T) { c.run(t, h.provider(t), h) })
-	}
-	for _, c := range fieldCases {
-		t.Run("Fields/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			if _, ok := p.(driver.FieldStore); !ok {
-				t.Skip("provider keeps no field entries")
-			}
-			c.run(t, p, h)
-		})
-	}
-	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
-		t.Run("Tags/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			if _, ok := p.(driver.Versioner); !ok {
-				t.Skip("provider keeps no versions; tag operations report ErrNotSupported")
-			}
-			c.run(t, p, h)
-		})
-	}
-	for _, c := range rateCases {
-		t.Run("RateLimit/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			if _, ok := p.(driver.RateLimiter); !ok {
-				t.Skip("provider cannot limit rates; package ratelimit reports ErrNotSupported")
-			}
-			c.run(t, p, h)
-		})
-	}
-	for _, c := range searchCases {
-		t.Run("Search/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			if _, ok := p.(driver.Indexer); !ok {
-				wantSearchNotSupported(t, p)
-				return
-			}
-			c.run(t, p, h)
-		})
-	}
-	for _, c := range lockCases {
-		t.Run("Lock/"+c.name, func(t *testing.T) {
-			p := h.provider(t)
-			if _, ok := p.(driver.Locker); !ok {
-				t.Skip("provider keeps no locks; package lock reports ErrNotSupported")
-			}
-			c.run(t, p, h)
-		})
+	for _, g := range groups() {
+		for _, c := range g.cases {
+			t.Run(g.prefix+c.name, func(t *testing.T) {
+				p := h.provider(t)
+				if g.ready == nil || g.ready(t, p) {
+					c.run(t, p, h)
+				}
+			})
+		}
 	}
 }
 
@@ -103,35 +90,25 @@ func Run(t *testing.T, h Harness) {
 // documentation or a test can say which rules exist.
 func Names() []string {
 	var out []string
-	for _, c := range driverCases {
-		out = append(out, "Driver/"+c.name)
+	for _, g := range groups() {
+		for _, c := range g.cases {
+			out = append(out, g.prefix+c.name)
+		}
 	}
-	for _, c := range cacheCases {
-		out = append(out, "Cache/"+c.name)
+	return out
+}
+
+func skipUnless(t *testing.T, ok bool, why string) bool {
+	if !ok {
+		t.Skip(why)
 	}
-	for _, c := range append(loadCases, freshCases...) {
-		out = append(out, "Load/"+c.name)
-	}
-	for _, c := range computeCases {
-		out = append(out, "Compute/"+c.name)
-	}
-	for _, c := range transformCases {
-		out = append(out, "Transform/"+c.name)
-	}
-	for _, c := range fieldCases {
-		out = append(out, "Fields/"+c.name)
-	}
-	for _, c := range append(append(append(tagCases, loadTagCases...), computeTagCases...), transformTagCases...) {
-		out = append(out, "Tags/"+c.name)
-	}
-	for _, c := range rateCases {
-		out = append(out, "RateLimit/"+c.name)
-	}
-	for _, c := range searchCases {
-		out = append(out, "Search/"+c.name)
-	}
-	for _, c := range lockCases {
-		out = append(out, "Lock/"+c.name)
+	return ok
+}
+
+func concat(lists ...[]testCase) []testCase {
+	var out []testCase
+	for _, l := range lists {
+		out = append(out, l...)
 	}
 	return out
 }
