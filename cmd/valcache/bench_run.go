@@ -154,7 +154,10 @@ func runWorkload(ctx context.Context, p driver.Provider, where string, cfg bench
 		return value, nil
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	// The clock starts before the deadline is set, so a run by duration
+	// reports at least that duration.
+	started := time.Now()
+	runCtx, cancel := context.WithDeadline(ctx, started.Add(cfg.duration))
 	defer cancel()
 	var budget *atomic.Int64
 	if cfg.ops > 0 {
@@ -162,7 +165,6 @@ func runWorkload(ctx context.Context, p driver.Provider, where string, cfg bench
 		budget.Store(cfg.ops)
 	}
 	workers := make([]*worker, cfg.concurrency)
-	started := time.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
 		w := &worker{}
