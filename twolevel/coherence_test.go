@@ -37,7 +37,7 @@ func TestCopyHitsCostNoRoundTrip(t *testing.T) {
 // a cache at all.
 func TestOtherInstancesChangesDropCopies(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		pa := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "coh:"}, twolevel.Config{})
 		pb := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "coh:"}, twolevel.Config{})
 		a := newCache[string](t, pa, "coh")
@@ -138,7 +138,7 @@ func TestOwnWritesAreReadAtOnce(t *testing.T) {
 // pushed to it; its copies must stop being served anyway.
 func TestLostConnectionDropsCopies(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		pa := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "kill:"}, twolevel.Config{})
 		pb := newProvider(t, valkeystore.Config{Addrs: addrs, KeyPrefix: "kill:", ClientName: "victim"}, twolevel.Config{})
 		a := newCache[string](t, pa, "kill")

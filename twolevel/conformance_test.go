@@ -15,10 +15,10 @@ func TestConformance(t *testing.T) {
 	for _, coherence := range []twolevel.Coherence{twolevel.Tracking, twolevel.Expiry} {
 		t.Run(coherence.String(), func(t *testing.T) {
 			forEachBackend(t, func(t *testing.T, b backend) {
-				if coherence == twolevel.Expiry && b.name != "ValkeySingle" {
+				if coherence == twolevel.Expiry && b.Name != "ValkeySingle" {
 					t.Skip("Expiry coherence runs the kit once, on a single node")
 				}
-				addrs := b.addrs(t)
+				addrs := b.Addrs(t)
 				cachetest.Run(t, cachetest.Harness{
 					New: func(t *testing.T) driver.Provider {
 						p, err := build(t.Context(), valkeystore.Config{Addrs: addrs, MaxValueBytes: testValueLimit}, twolevel.Config{Coherence: coherence})

@@ -30,8 +30,8 @@ func TestFleetCoherence(t *testing.T) {
 		t.Skip("spawns processes for several seconds")
 	}
 	for _, b := range backends[:2] {
-		t.Run(b.name, func(t *testing.T) {
-			addrs := b.addrs(t)
+		t.Run(b.Name, func(t *testing.T) {
+			addrs := b.Addrs(t)
 			nodes := serverAddrs(t, b)
 			env := append(os.Environ(), childAddrsEnv+"="+joinAddrs(addrs))
 			readers := make([]*fleetChild, fleetReaders)

@@ -71,8 +71,8 @@ func killClient(t *testing.T, addr, name string) int {
 // serverAddrs lists every server of a backend: the node, or each node of a
 // cluster.
 func serverAddrs(t *testing.T, b backend) []string {
-	if b.name != "ValkeyCluster" {
-		return b.addrs(t)
+	if b.Name != "ValkeyCluster" {
+		return b.Addrs(t)
 	}
 	var out []string
 	for _, n := range servers.Cluster(t).Nodes() {

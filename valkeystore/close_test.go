@@ -11,7 +11,7 @@ import (
 
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t) // starts the shared server first, outside the snapshot
+		addrs := b.Addrs(t) // starts the shared server first, outside the snapshot
 		before := goleak.IgnoreCurrent()
 		p, err := valkeystore.New(t.Context(), valkeystore.Config{Addrs: addrs})
 		if err != nil {

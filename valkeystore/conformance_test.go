@@ -12,7 +12,7 @@ const testValueLimit = 1 << 20
 
 func TestConformance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		cachetest.Run(t, cachetest.Harness{
 			New: func(t *testing.T) driver.Provider {
 				p, err := valkeystore.New(t.Context(), valkeystore.Config{Addrs: addrs, MaxValueBytes: testValueLimit})

@@ -186,7 +186,7 @@ func TestRateLimitAcrossProcessesAllowsExactlyTheQuota(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		name := fmt.Sprintf("rl-%d", time.Now().UnixNano())
 		total := 0
-		for _, rep := range coordChildren(t, "ratelimit", b.addrs(t), name) {
+		for _, rep := range coordChildren(t, "ratelimit", b.Addrs(t), name) {
 			total += rep.Allowed
 		}
 		t.Logf("%d processes x %d goroutines x %d requests: %d allowed", coordProcs, rateCallers, rateCalls, total)
@@ -200,7 +200,7 @@ func TestLockAcrossProcessesExcludesWithIncreasingFences(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		name := fmt.Sprintf("lk-%d", time.Now().UnixNano())
 		var sections [][2]uint64
-		for _, rep := range coordChildren(t, "lock", b.addrs(t), name) {
+		for _, rep := range coordChildren(t, "lock", b.Addrs(t), name) {
 			sections = append(sections, rep.Sections...)
 		}
 		if want := coordProcs * lockCallers * lockRounds; len(sections) != want {
@@ -223,7 +223,7 @@ func TestLockAcrossProcessesExcludesWithIncreasingFences(t *testing.T) {
 
 func TestLockRemovedByAnotherClientCancelsTheLease(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		holder := newProvider(t, valkeystore.Config{Addrs: addrs})
 		other := newProvider(t, valkeystore.Config{Addrs: addrs})
 		ns := fmt.Sprintf("lost-%d", time.Now().UnixNano())

@@ -13,7 +13,7 @@ import (
 // fences repeat: the next number is above every one handed out before.
 func TestFenceStaysAboveAfterTheCounterIsLost(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t)})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t)})
 		c := p.Client()
 		k := driver.Key{Namespace: "fence-" + strconv.FormatInt(time.Now().UnixNano(), 36), ID: "job"}
 		acquire := func(token string) uint64 {

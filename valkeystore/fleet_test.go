@@ -117,7 +117,7 @@ func loadCount(t *testing.T, p *valkeystore.Provider, key string) int64 {
 
 func TestOneLoadAcrossProcesses(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		p := newProvider(t, valkeystore.Config{Addrs: addrs})
 		key := fmt.Sprintf("cold-%d", time.Now().UnixNano())
 		start := time.Now().Add(2 * time.Second) // children start in step
@@ -256,7 +256,7 @@ func incrementChild(ctx context.Context, p *valkeystore.Provider, key string) in
 
 func TestComputeIncrementsFromSeveralProcessesReachTheExactTotal(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		addrs := b.addrs(t)
+		addrs := b.Addrs(t)
 		key := fmt.Sprintf("counter-%d", time.Now().UnixNano())
 		start := time.Now().Add(2 * time.Second)
 		const procs = 4

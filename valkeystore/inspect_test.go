@@ -15,7 +15,7 @@ import (
 func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		prefix := fmt.Sprintf("insp%d:", time.Now().UnixNano())
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: prefix})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: prefix})
 		ctx := t.Context()
 
 		users, err := valcache.New(p, valcache.Options[int, string]{Namespace: "users", TTL: time.Minute})
@@ -95,7 +95,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantNodes := len(b.addrs(t))
+		wantNodes := len(b.Addrs(t))
 		if p.Cluster() {
 			wantNodes = 3 // the primaries; replicas are connected only for ReplicaReads
 		}
@@ -115,7 +115,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 			t.Errorf("primaries hold %d keys, want at least the 33 written", keys)
 		}
 		wantServer := "valkey"
-		if strings.HasPrefix(b.name, "Redis") {
+		if strings.HasPrefix(b.Name, "Redis") {
 			wantServer = "redis"
 		}
 		if nodes[0].Server != wantServer {

@@ -24,22 +24,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// backend is one kind of server the provider is tested against.
-type backend struct {
-	name  string
-	addrs func(t *testing.T) []string
-}
+type backend = testserver.Backend
 
-var backends = []backend{
-	{"ValkeySingle", func(t *testing.T) []string { return []string{servers.Valkey(t).Addr()} }},
-	{"ValkeyCluster", func(t *testing.T) []string { return servers.Cluster(t).Addrs() }},
-	{"Redis7", func(t *testing.T) []string { return []string{servers.Redis(t).Addr()} }},
-}
+var backends = servers.Backends()
 
 func forEachBackend(t *testing.T, run func(t *testing.T, b backend)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { run(t, b) })
-	}
+	servers.ForEachBackend(t, run)
 }
 
 func newProvider(t *testing.T, cfg valkeystore.Config) *valkeystore.Provider {

@@ -21,7 +21,7 @@ import (
 
 func TestKeyLayoutIsEscapedAndHashTagged(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "lay:"})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: "lay:"})
 		cases := map[driver.Key]string{
 			{Namespace: "users", ID: "42"}:        "lay:{users:42}",
 			{Namespace: "a:b", ID: "c"}:           "lay:{a%3Ab:c}",
@@ -46,7 +46,7 @@ func TestKeyLayoutIsEscapedAndHashTagged(t *testing.T) {
 
 func TestEveryWriteHasAnExpiryUnlessAskedOtherwise(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "ttl:"})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: "ttl:"})
 		c := p.Client()
 		pttl := func(key string) int64 {
 			t.Helper()

@@ -42,7 +42,7 @@ func scanKeys(t *testing.T, p *valkeystore.Provider, prefix string) []string {
 func TestExpiredTaggedEntriesLeaveOnlyTagKeys(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		const prefix = "leak:"
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: prefix})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: prefix})
 		c, err := valcache.New(p, valcache.Options[int, string]{Namespace: "n"})
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +131,7 @@ func TestTagsSpreadOverSlotsWithoutCrossSlotErrors(t *testing.T) {
 
 func TestALostVersionKeyInvalidatesAndNeverResurrects(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		p := newProvider(t, valkeystore.Config{Addrs: b.addrs(t), KeyPrefix: "lost:"})
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: "lost:"})
 		c, err := valcache.New(p, valcache.Options[string, string]{Namespace: "n"})
 		if err != nil {
 			t.Fatal(err)

@@ -76,3 +76,26 @@ func (s *Shared) Stop() {
 		_ = s.cluster.Stop()
 	}
 }
+
+// Backend is one kind of server a package's tests run against.
+type Backend struct {
+	Name  string
+	Addrs func(tb testing.TB) []string // the addresses clients are given
+}
+
+// Backends lists the servers of the suite: a Valkey single node, a Valkey
+// Cluster and Redis 7, each started on first use.
+func (s *Shared) Backends() []Backend {
+	return []Backend{
+		{"ValkeySingle", func(tb testing.TB) []string { return []string{s.Valkey(tb).Addr()} }},
+		{"ValkeyCluster", func(tb testing.TB) []string { return s.Cluster(tb).Addrs() }},
+		{"Redis7", func(tb testing.TB) []string { return []string{s.Redis(tb).Addr()} }},
+	}
+}
+
+// ForEachBackend runs run as a subtest per backend.
+func (s *Shared) ForEachBackend(t *testing.T, run func(t *testing.T, b Backend)) {
+	for _, b := range s.Backends() {
+		t.Run(b.Name, func(t *testing.T) { run(t, b) })
+	}
+}
