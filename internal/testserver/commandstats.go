@@ -22,9 +22,11 @@ import (
 //     and EXEC count too;
 //   - an INFO is counted after it has produced its reply, so a reading does
 //     not include itself, and the next reading includes it: two readings
-//     in a row differ by exactly one info;
-//   - a replica counts the writes it applies from its primary's
-//     replication stream (reads are not replicated).
+//     in a row differ by exactly one info.
+//
+// A replica also counts the writes it applies from its primary's
+// replication stream, a moment after the primary has run them (seen on
+// the Valkey Cluster that StartCluster makes; reads are not replicated).
 func CommandStats(addr string) (map[string]int64, error) {
 	text, err := commandString(addr, "", probeTimeout, "INFO", "commandstats")
 	if err != nil {
