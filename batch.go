@@ -59,6 +59,15 @@ func keyBatchError[K comparable](keys []K, err error) error {
 // asBatchError tells a partial failure, after which the results of the other
 // items are still good, from a failure of the whole call.
 func asBatchError(err error) (*driver.BatchError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	return findBatchError(err)
+}
+
+// findBatchError is asBatchError's search; apart, so that a nil error costs
+// no allocation for errors.As's target.
+func findBatchError(err error) (*driver.BatchError, bool) {
 	var be *driver.BatchError
 	ok := errors.As(err, &be)
 	return be, ok

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // BulkLoader loads the values of keys the cache does not hold, in one call
@@ -60,7 +61,7 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkL
 	var st *Stamp
 	if c.versioner != nil {
 		var err error
-		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+		if st, err = c.stampKeys(ctx, o.Tags, c.loadTTL(o.TTL), keys); err != nil {
 			c.log.Warn("valcache: cannot stamp a bulk load; its values will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
 			return c.runBulkLoader(ctx, keys, load)
 		}
@@ -95,4 +96,28 @@ func (c *Cache[K, V]) runBulkLoader(ctx context.Context, keys []K, load BulkLoad
 	defer cancel()
 	defer func() { c.loadDone(ctx, l, start, err) }()
 	return load(ctx, keys)
+}
+
+// stampKeys stamps a load of keys: the groups of all of them.
+func (c *Cache[K, V]) stampKeys(ctx context.Context, tags []string, ttl time.Duration, keys []K) (*Stamp, error) {
+	seen := make([]bool, c.groupCount())
+	var groups []int
+	for _, k := range keys {
+		dk, err := c.driverKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if g := c.groupOf(dk); !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) <= 1 || c.cells != nil {
+		g := 0
+		if len(groups) == 1 {
+			g = groups[0]
+		}
+		return c.stamp(ctx, tags, ttl, g)
+	}
+	return c.stampGroups(ctx, tags, ttl, groups)
 }

@@ -30,8 +30,13 @@ type Cache[K comparable, V any] struct {
 	locker    driver.LoadLocker // one loader per key across processes, if the provider can
 	versioner driver.Versioner
 	cells     driver.VersionCells
-	nsKey     []driver.VersionKey // the namespace's own version key, ready to pass
-	nsStamp   nsStamp
+	// groups, when the provider keeps a copy of each version per group of
+	// entries, says which; followed answers the versions of an entry just
+	// read without a call, when the provider follows them in process.
+	groups   driver.VersionGroups
+	followed driver.FollowedVersions
+	nsKeys   [][]driver.VersionKey // per group, the namespace's own version key, ready to pass
+	nsStamp  nsStamp
 
 	key    keyEncoder[K]
 	keyDec keyDecoder[K]
@@ -160,7 +165,19 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.versioner, _ = provider.(driver.Versioner)
 	c.locker, _ = provider.(driver.LoadLocker)
 	c.cells, _ = provider.(driver.VersionCells)
-	c.nsKey = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag}}
+	c.groups, _ = provider.(driver.VersionGroups)
+	c.followed, _ = provider.(driver.FollowedVersions)
+	groups := 1
+	if c.groups != nil {
+		if groups = c.groups.VersionGroups(); groups < 1 {
+			return nil, fmt.Errorf("%w: the provider reports %d version groups", ErrInvalidOptions, groups)
+		}
+	}
+	c.nsKeys = make([][]driver.VersionKey, groups)
+	for g := range c.nsKeys {
+		c.nsKeys[g] = []driver.VersionKey{{Namespace: c.ns, Tag: namespaceTag, Group: g}}
+	}
+	c.nsStamp.current = make([]atomic.Pointer[rememberedStamp], groups)
 	c.pipe.bufs = &c.bufs
 	if opts.Observer != nil {
 		c.obs = opts.Observer.Observe(CacheInfo{Namespace: c.ns, Provider: provider, Stats: c.Stats})

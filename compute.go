@@ -164,10 +164,12 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 	}
 	var b []byte
 	var found bool
-	var versions []driver.Version
+	var nsv [1]driver.Version
+	var versions []driver.Version // the namespace's version, when read with the entry
 	var err error
 	if c.versioner != nil {
-		b, found, versions, err = c.versioner.GetVersioned(ctx, dk, c.nsKey)
+		b, found, nsv[0], err = c.versioner.GetVersioned(ctx, dk, c.nsKey(c.groupOf(dk))[0])
+		versions = nsv[:]
 	} else {
 		b, found, err = c.provider.Get(ctx, dk)
 	}
@@ -180,25 +182,25 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 	if !ok {
 		return s, nil
 	}
-	if s.valid, err = c.validStamps(ctx, env, versions); err != nil || !s.valid {
+	if s.valid, err = c.validStamps(ctx, dk, env, versions); err != nil || !s.valid {
 		return s, err
 	}
 	if s.valid = c.classify(v, env.meta).state == fresh; !s.valid {
 		return s, nil
 	}
 	s.value = v
-	s.stamp, s.meta = stampOf(c, env), env.meta
+	s.stamp, s.meta = stampOf(c, env, c.groupOf(dk)), env.meta
 	return s, nil
 }
 
 // stampOf rebuilds the stamp a stored envelope carries, so that a computed
 // value keeps the tags (and tag versions) of the one it replaces.
-func stampOf[K comparable, V any](c *Cache[K, V], env envelope) *Stamp {
+func stampOf[K comparable, V any](c *Cache[K, V], env envelope, g int) *Stamp {
 	if !env.stamped {
 		return nil
 	}
-	st := &Stamp{namespace: c.ns, provider: c.provider}
-	for _, s := range env.stamps {
+	st := &Stamp{namespace: c.ns, provider: c.provider, group: g}
+	for _, s := range env.stampList() {
 		st.tags = append(st.tags, s.tag)
 		st.versions = append(st.versions, s.version)
 	}
@@ -237,7 +239,7 @@ func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snaps
 		if st = snap.stamp; !snap.valid || st == nil {
 			// A fresh stamp, not the remembered one: a compute has no read-back
 			// to notice a namespace cleared elsewhere.
-			if st, err = c.stamp(ctx, nil, stored); err != nil {
+			if st, err = c.exactStamp(ctx, nil, stored, c.groupOf(dk)); err != nil {
 				return false, err
 			}
 		}

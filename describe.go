@@ -89,7 +89,7 @@ func DescribeEntry(b []byte) (EntryInfo, error) {
 	if known {
 		info.CodecName = c.Name()
 	}
-	for _, s := range env.stamps {
+	for _, s := range env.stampList() {
 		info.Stamps = append(info.Stamps, TagStamp{Tag: s.tag, Version: s.version})
 	}
 	for _, id := range env.transforms {

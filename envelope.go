@@ -78,6 +78,16 @@ var errCorruptEnvelope = errors.New("valcache: corrupt envelope")
 // appendEnvelopeMeta writes it, through the cache's transformers if it has
 // any.
 func (c *Cache[K, V]) appendEntry(dst []byte, dk driver.Key, v any, st *Stamp, m meta) ([]byte, error) {
+	if st != nil && (st.byGroup != nil || st.group != c.groupOf(dk)) {
+		// A stamp of several groups is written with the versions of dk's.
+		view := *st
+		view.versions = st.versionsFor(c.groupOf(dk))
+		if view.versions == nil {
+			return dst, fmt.Errorf("valcache: the stamp holds no versions of the group of key %q", dk.ID)
+		}
+		view.byGroup, view.group = nil, c.groupOf(dk)
+		st = &view
+	}
 	if len(c.pipe.chain) == 0 {
 		return appendEnvelopeMeta(dst, c.codec, v, st, m)
 	}
@@ -140,8 +150,13 @@ func appendHeader(dst []byte, codecID byte, st *Stamp, m meta, chain []byte) []b
 type envelope struct {
 	codecID byte
 	stamped bool
-	stamps  []stampEntry
-	meta    meta
+	// The stamps: the first kept apart, so that an untagged entry (stamped
+	// with its namespace's version alone, the common case) is read without
+	// an allocation; see stampAt.
+	nStamps    int
+	stamp0     stampEntry
+	moreStamps []stampEntry
+	meta       meta
 	// transforms lists the transformer ids the payload went through, in
 	// the order they were applied; header is everything before the payload.
 	transforms []byte
@@ -153,6 +168,24 @@ type envelope struct {
 type stampEntry struct {
 	tag     string
 	version uint64
+}
+
+func (e *envelope) stampCount() int { return e.nStamps }
+
+// stampAt returns stamp i, for i < stampCount().
+func (e *envelope) stampAt(i int) stampEntry {
+	if i == 0 {
+		return e.stamp0
+	}
+	return e.moreStamps[i-1]
+}
+
+// stampList returns the stamps as one slice, for paths that are not hits.
+func (e *envelope) stampList() []stampEntry {
+	if e.nStamps == 0 {
+		return nil
+	}
+	return append([]stampEntry{e.stamp0}, e.moreStamps...)
 }
 
 func parseEnvelope(b []byte) (envelope, error) {
@@ -169,7 +202,7 @@ func parseEnvelope(b []byte) (envelope, error) {
 	env := envelope{codecID: b[2], payload: b[envelopeHeaderLen:]}
 	if flags&flagTagStamps != 0 {
 		var err error
-		if env.stamps, env.payload, err = parseStamps(env.payload); err != nil {
+		if env.nStamps, env.stamp0, env.moreStamps, env.payload, err = parseStamps(env.payload); err != nil {
 			return envelope{}, err
 		}
 		env.stamped = true
@@ -219,23 +252,37 @@ func int64ToUint(d time.Duration) uint64 { return uint64(d) }
 // the reader allocate more than the entry's own size suggests.
 const maxStamps = 1 << 16
 
-func parseStamps(b []byte) ([]stampEntry, []byte, error) {
+// parseStamps reads the stamps section: how many, the first, the others,
+// and what follows. An empty tag (the namespace's) costs no allocation.
+func parseStamps(b []byte) (int, stampEntry, []stampEntry, []byte, error) {
+	var first stampEntry
 	n, read := binary.Uvarint(b)
 	if read <= 0 || n > maxStamps || n > uint64(len(b)) {
-		return nil, nil, fmt.Errorf("%w: bad stamp count", errCorruptEnvelope)
+		return 0, first, nil, nil, fmt.Errorf("%w: bad stamp count", errCorruptEnvelope)
 	}
 	b = b[read:]
-	stamps := make([]stampEntry, 0, n)
-	for range n {
+	var more []stampEntry
+	if n > 1 {
+		more = make([]stampEntry, 0, n-1)
+	}
+	for i := range n {
 		l, read := binary.Uvarint(b)
 		if read <= 0 || l > uint64(len(b)-read) || uint64(len(b)-read)-l < 8 {
-			return nil, nil, fmt.Errorf("%w: truncated stamp", errCorruptEnvelope)
+			return 0, first, nil, nil, fmt.Errorf("%w: truncated stamp", errCorruptEnvelope)
 		}
 		b = b[read:]
-		tag := string(b[:l])
+		var tag string
+		if l > 0 {
+			tag = string(b[:l])
+		}
 		b = b[l:]
-		stamps = append(stamps, stampEntry{tag: tag, version: binary.BigEndian.Uint64(b)})
+		s := stampEntry{tag: tag, version: binary.BigEndian.Uint64(b)}
+		if i == 0 {
+			first = s
+		} else {
+			more = append(more, s)
+		}
 		b = b[8:]
 	}
-	return stamps, b, nil
+	return int(n), first, more, b, nil
 }

@@ -53,8 +53,13 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 		return Result[V]{Value: f.value, Stale: true, Age: f.age}, nil
 	}
 	c.stats.misses.Add(1)
+	var first *found[V]
+	if err == nil {
+		seen := f // a copy, so that f itself stays off the heap on hits
+		first = &seen
+	}
 	v, joined, err := c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
-		return c.loadAndStore(lctx, key, load, o)
+		return c.loadAndStore(lctx, key, load, o, first)
 	})
 	if joined {
 		c.stats.waiters.Add(1)
@@ -97,7 +102,7 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 		var st *Stamp
 		if c.versioner != nil {
 			var err error
-			if st, err = c.stamp(lctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+			if st, err = c.stamp(lctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
 				return zero, err
 			}
 		}

@@ -122,12 +122,14 @@ func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V
 		return c.classify(v, e.metaOf()), nil
 	}
 	var b []byte
-	var versions []driver.Version
+	var nsv [1]driver.Version
+	var versions []driver.Version // the namespace's version, when read with the entry
 	var ok bool
 	var err error
 	cctx := c.callStart(ctx, OpGet)
 	if c.versioner != nil {
-		b, ok, versions, err = c.versioner.GetVersioned(cctx, dk, c.nsKey)
+		b, ok, nsv[0], err = c.versioner.GetVersioned(cctx, dk, c.nsKey(c.groupOf(dk))[0])
+		versions = nsv[:]
 	} else {
 		b, ok, err = c.provider.Get(cctx, dk)
 	}
@@ -146,7 +148,7 @@ func (c *Cache[K, V]) examine(ctx context.Context, dk driver.Key, b []byte, vers
 	if !decoded {
 		return found[V]{present: true, raw: b}, env, nil
 	}
-	valid, err := c.validStamps(ctx, env, versions)
+	valid, err := c.validStamps(ctx, dk, env, versions)
 	if err != nil || !valid {
 		return found[V]{present: true, raw: b}, env, err
 	}

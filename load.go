@@ -76,14 +76,23 @@ const leaseMargin = time.Second
 // (a load that just finished may have filled the key), then loads. Where the
 // provider can elect one loader for the fleet, it loads only if elected and
 // otherwise waits for the elected loader's value.
-func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
+//
+// first, when set, is what the caller found a moment ago. Where loads are
+// elected by the store, it stands for the second look: the election reads
+// the key in the same step and returns what was written since.
+func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions, first *found[V]) (V, error) {
 	dk, err := c.driverKey(key)
 	if err != nil {
 		var zero V
 		return zero, err
 	}
+	var f found[V]
+	if first != nil && c.locker != nil && c.values == nil {
+		f = *first
+	} else {
+		f, err = c.lookup(ctx, key, dk)
+	}
 	for {
-		f, err := c.lookup(ctx, key, dk)
 		if v, settled, err := f.answer(err); settled {
 			return v, err
 		}
@@ -94,7 +103,7 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.
 		cctx := c.callStart(ctx, OpAcquireLoad)
-		token, elected, err := c.locker.AcquireLoad(cctx, dk, c.loadTimeout+leaseMargin, f.raw)
+		token, elected, current, err := c.locker.AcquireLoad(cctx, dk, c.loadTimeout+leaseMargin, f.raw)
 		c.callDone(cctx, OpAcquireLoad, err)
 		switch {
 		case err != nil:
@@ -102,6 +111,10 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 			return c.loadHere(ctx, key, load, o)
 		case elected:
 			return c.loadElected(ctx, key, dk, token, c.restorable(f), load, o)
+		case current != nil:
+			// Written since this process looked: see whether it will do.
+			f, _, err = c.examine(ctx, dk, current, nil)
+			continue
 		}
 		c.stats.fleetWaits.Add(1)
 		cctx = c.callStart(ctx, OpWaitLoad)
@@ -111,6 +124,7 @@ func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V]
 			var zero V
 			return zero, err
 		}
+		f, err = c.lookup(ctx, key, dk)
 	}
 }
 
@@ -148,7 +162,7 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, tok
 	var st *Stamp
 	if c.versioner != nil {
 		var err error
-		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
 			// Without a stamp nothing can be cached, but the caller still
 			// gets its value: the cache is a shortcut.
 			c.releaseLoad(dk, token, stale)
@@ -266,7 +280,7 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o 
 	prior := c.snapshotForLoad(ctx, dk)
 	var st *Stamp
 	if c.versioner != nil {
-		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL)); err != nil {
+		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
 			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 	}

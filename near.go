@@ -37,7 +37,7 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 		}
 	}
 	cctx := c.callStart(ctx, OpGet)
-	b, ok, versions, lease, err := c.near.GetForNear(cctx, dk, c.nsKey)
+	b, ok, versions, lease, err := c.near.GetForNear(cctx, dk, c.nsKey(c.groupOf(dk)))
 	c.callDone(cctx, OpGet, err)
 	if err != nil {
 		// A copy is served while the store is unreachable only if none of
@@ -67,18 +67,20 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 // keepNear hands a value just read and checked to the provider as key's
 // copy, stamped with cells that follow the versions it was checked against.
 func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope) {
-	keys := make([]driver.VersionKey, len(env.stamps))
-	tags := make([]string, len(env.stamps))
-	versions := make([]driver.Version, len(env.stamps))
-	for i, s := range env.stamps {
-		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag}
+	g := c.groupOf(lease.Key)
+	stamps := env.stampList()
+	keys := make([]driver.VersionKey, len(stamps))
+	tags := make([]string, len(stamps))
+	versions := make([]driver.Version, len(stamps))
+	for i, s := range stamps {
+		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag, Group: g}
 		tags[i], versions[i] = s.tag, s.version
 	}
 	cells, ok := c.near.NearCells(keys)
 	if !ok {
 		return
 	}
-	st := &Stamp{namespace: c.ns, provider: c.provider, tags: tags, versions: versions, cells: cells}
+	st := &Stamp{namespace: c.ns, provider: c.provider, tags: tags, group: g, versions: versions, cells: cells}
 	if !st.cellsCurrent() {
 		return
 	}

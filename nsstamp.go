@@ -11,7 +11,7 @@ import (
 // allocate a stamp each: entries written in a row share one, which also keeps
 // in-process hits from chasing scattered memory.
 type nsStamp struct {
-	current atomic.Pointer[rememberedStamp]
+	current []atomic.Pointer[rememberedStamp] // per version group
 }
 
 type rememberedStamp struct {
@@ -25,16 +25,18 @@ const keepFactor = 2
 // namespaceStamp returns a stamp for an untagged entry living ttl: the remembered
 // one while its version key outlives the entry and, where the provider keeps
 // cells, while its version is current; a fresh one otherwise.
-func (c *Cache[K, V]) namespaceStamp(ctx context.Context, ttl time.Duration) (*Stamp, error) {
-	if r := c.nsStamp.current.Load(); r != nil && r.stamp.covers(time.Now(), ttl) {
+func (c *Cache[K, V]) namespaceStamp(ctx context.Context, ttl time.Duration, g int) (*Stamp, error) {
+	if r := c.nsStamp.current[g].Load(); r != nil && r.stamp.covers(time.Now(), ttl) {
 		if r.stamp.cells == nil || r.stamp.cellsCurrent() {
 			return r.stamp, nil
 		}
 	}
-	return c.refreshNamespaceStamp(ctx, ttl)
+	return c.refreshNamespaceStamp(ctx, ttl, g, false)
 }
 
-func (c *Cache[K, V]) refreshNamespaceStamp(ctx context.Context, ttl time.Duration) (*Stamp, error) {
+// refreshNamespaceStamp stamps group g afresh (exactly, see exactStamp,
+// when exact is set) and remembers the stamp.
+func (c *Cache[K, V]) refreshNamespaceStamp(ctx context.Context, ttl time.Duration, g int, exact bool) (*Stamp, error) {
 	keep := ttl
 	const longest = time.Duration(1 << 62)
 	switch {
@@ -44,20 +46,31 @@ func (c *Cache[K, V]) refreshNamespaceStamp(ctx context.Context, ttl time.Durati
 	default:
 		keep = keepFactor * ttl
 	}
-	st, err := c.stamp(ctx, nil, keep)
+	stamp := c.stamp
+	if exact {
+		stamp = c.exactStamp
+	}
+	st, err := stamp(ctx, nil, keep, g)
 	if err != nil {
 		return nil, err
 	}
-	c.nsStamp.current.Store(&rememberedStamp{stamp: st})
+	c.nsStamp.current[g].Store(&rememberedStamp{stamp: st})
 	return st, nil
 }
 
-// forgetAll drops the remembered stamp, after this cache bumped the version.
-func (n *nsStamp) forgetAll() { n.current.Store(nil) }
+// forgetAll drops the remembered stamps, after this cache bumped the version.
+func (n *nsStamp) forgetAll() {
+	for i := range n.current {
+		n.current[i].Store(nil)
+	}
+}
 
-// forget drops the remembered stamp when it proved out of date.
+// forget drops a remembered stamp when it proved out of date.
 func (n *nsStamp) forget(r *Stamp) {
-	if cur := n.current.Load(); cur != nil && cur.stamp == r {
-		n.current.CompareAndSwap(cur, nil)
+	if r.group < 0 || r.group >= len(n.current) {
+		return
+	}
+	if cur := n.current[r.group].Load(); cur != nil && cur.stamp == r {
+		n.current[r.group].CompareAndSwap(cur, nil)
 	}
 }

@@ -129,6 +129,12 @@ func (c *Cache[K, V]) callDone(ctx context.Context, op Op, err error) {
 // the store failed, rather than that the caller gave up, the cache was
 // closed, or another process's load failed.
 func storeFailure(err error) bool {
+	return err != nil && failedStore(err)
+}
+
+// failedStore is storeFailure for an error; apart, so that a call that
+// succeeded costs no allocation for errors.As's target.
+func failedStore(err error) bool {
 	var lf *driver.LoadFailedError
-	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrClosed) && !errors.As(err, &lf)
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrClosed) && !errors.As(err, &lf)
 }

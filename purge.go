@@ -105,7 +105,7 @@ func (c *Cache[K, V]) entryValid(ctx context.Context, e *entry[V]) (bool, error)
 	if e.stamp == nil {
 		return false, nil
 	}
-	return c.current(ctx, e.stamp)
+	return c.current(ctx, e.stamp, e.stamp.group)
 }
 
 func uniqueKeys(keys []driver.Key) []driver.Key {

@@ -92,7 +92,7 @@ func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, err
 		}
 		return zero, false, nil
 	}
-	if ok, err := c.current(ctx, st); err != nil || !ok {
+	if ok, err := c.current(ctx, st, st.group); err != nil || !ok {
 		return zero, false, err
 	}
 	return e.value, true, nil
@@ -208,7 +208,7 @@ func (c *Cache[K, V]) readChecked(ctx context.Context, dks []driver.Key, withVal
 			found = append(found, d)
 		}
 	}
-	valid, verr := c.validMany(ctx, found)
+	valid, verr := c.validMany(ctx, dks, found)
 	if verr != nil {
 		return nil, nil, verr
 	}
@@ -259,7 +259,7 @@ func (c *Cache[K, V]) decodeChecked(ctx context.Context, dk driver.Key, b []byte
 	if !ok {
 		return zero, false, nil
 	}
-	if valid, err := c.validStamps(ctx, env, nsVersion); err != nil || !valid {
+	if valid, err := c.validStamps(ctx, dk, env, nsVersion); err != nil || !valid {
 		return zero, false, err
 	}
 	return v, true, nil
@@ -268,50 +268,56 @@ func (c *Cache[K, V]) decodeChecked(ctx context.Context, dk driver.Key, b []byte
 // validStamps reports whether a decoded entry's stamps are all current.
 // Without a Versioner there is nothing to check. With one, an entry without
 // stamps cannot be shown to postdate the last Clear, so it is not valid.
-func (c *Cache[K, V]) validStamps(ctx context.Context, env envelope, nsVersion []driver.Version) (bool, error) {
+//
+// The entry was just read from the store, so where the provider follows
+// versions in process, those of the entry's group are current as of that
+// read, and checking its tags costs no call.
+func (c *Cache[K, V]) validStamps(ctx context.Context, dk driver.Key, env envelope, nsVersion []driver.Version) (bool, error) {
 	if c.versioner == nil {
 		return true, nil
 	}
-	if !env.stamped || len(env.stamps) == 0 || env.stamps[0].tag != namespaceTag {
+	n := env.stampCount()
+	if !env.stamped || n == 0 || env.stamp0.tag != namespaceTag {
 		return false, nil
 	}
-	for _, s := range env.stamps {
-		if s.version == 0 { // what a missing version reads as: never current
+	for i := range n {
+		if env.stampAt(i).version == 0 { // what a missing version reads as: never current
 			return false, nil
 		}
 	}
-	rest := env.stamps
+	from := 0 // the first stamp not yet checked
 	if len(nsVersion) == 1 {
-		if nsVersion[0] != env.stamps[0].version {
+		if nsVersion[0] != env.stamp0.version {
 			return false, nil
 		}
-		rest = env.stamps[1:]
+		from = 1
 	}
-	if len(rest) == 0 {
+	if from == n {
 		return true, nil
 	}
-	keys := make([]driver.VersionKey, len(rest))
-	for i, s := range rest {
-		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag}
+	g := c.groupOf(dk)
+	keys := make([]driver.VersionKey, 0, n-from)
+	for i := from; i < n; i++ {
+		keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: env.stampAt(i).tag, Group: g})
 	}
-	if len(env.stamps) > 1 {
+	if n > 1 {
 		c.stats.tagLookups.Add(1)
 	}
-	now, err := c.versioner.Versions(ctx, keys)
+	now, err := c.versionsAfterRead(ctx, keys)
 	if err != nil {
 		return false, err
 	}
-	for i, s := range rest {
-		if now[i] != s.version {
+	for i := from; i < n; i++ {
+		if now[i-from] != env.stampAt(i).version {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// validMany checks the stamps of many decoded entries with one batched
-// Versions call over the distinct tags they name.
-func (c *Cache[K, V]) validMany(ctx context.Context, found []decoded[V]) ([]bool, error) {
+// validMany checks the stamps of many decoded entries (read from dks) with
+// one batched call over the distinct versions they name, in their groups.
+func (c *Cache[K, V]) validMany(ctx context.Context, dks []driver.Key, found []decoded[V]) ([]bool, error) {
 	valid := make([]bool, len(found))
 	if c.versioner == nil {
 		for i := range valid {
@@ -319,30 +325,55 @@ func (c *Cache[K, V]) validMany(ctx context.Context, found []decoded[V]) ([]bool
 		}
 		return valid, nil
 	}
-	index := map[string]int{}
-	var keys []driver.VersionKey
-	for _, d := range found {
-		for _, s := range d.env.stamps {
-			if _, ok := index[s.tag]; !ok {
-				index[s.tag] = len(keys)
-				keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: s.tag})
+	// The distinct versions named, each once: the namespace's per group in
+	// nsAt (index+1), tags in a map made only when there are some.
+	groups := make([]int, len(found))
+	nsAt := make([]int, c.groupCount())
+	var tagAt map[driver.VersionKey]int
+	keys := make([]driver.VersionKey, 0, min(len(found), c.groupCount()))
+	for j, d := range found {
+		g := c.groupOf(dks[d.i])
+		groups[j] = g
+		for i := range d.env.stampCount() {
+			s := d.env.stampAt(i)
+			if s.tag == namespaceTag {
+				if nsAt[g] == 0 {
+					keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: namespaceTag, Group: g})
+					nsAt[g] = len(keys)
+				}
+				continue
+			}
+			k := driver.VersionKey{Namespace: c.ns, Tag: s.tag, Group: g}
+			if tagAt == nil {
+				tagAt = map[driver.VersionKey]int{}
+			}
+			if _, ok := tagAt[k]; !ok {
+				tagAt[k] = len(keys)
+				keys = append(keys, k)
 			}
 		}
 	}
 	if len(keys) == 0 {
 		return valid, nil
 	}
-	if len(keys) > 1 || keys[0].Tag != namespaceTag {
+	if tagAt != nil {
 		c.stats.tagLookups.Add(1)
 	}
-	now, err := c.versioner.Versions(ctx, keys)
+	now, err := c.versionsAfterRead(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
+	at := func(tag string, g int) int {
+		if tag == namespaceTag {
+			return nsAt[g] - 1
+		}
+		return tagAt[driver.VersionKey{Namespace: c.ns, Tag: tag, Group: g}]
+	}
 	for j, d := range found {
-		ok := d.env.stamped && len(d.env.stamps) > 0 && d.env.stamps[0].tag == namespaceTag
-		for _, s := range d.env.stamps {
-			ok = ok && s.version != 0 && now[index[s.tag]] == s.version
+		ok := d.env.stamped && d.env.stampCount() > 0 && d.env.stamp0.tag == namespaceTag
+		for i := range d.env.stampCount() {
+			s := d.env.stampAt(i)
+			ok = ok && s.version != 0 && now[at(s.tag, groups[j])] == s.version
 		}
 		valid[j] = ok
 	}
@@ -388,12 +419,26 @@ func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, 
 			return v, env, false
 		}
 	}
-	if err := decodeWith(cd, env.payload, &v, owned); err != nil {
+	v, err = decodeValue[V](cd, env.payload, owned)
+	if err != nil {
 		c.undecodable(dk, err)
 		var zero V
 		return zero, env, false
 	}
 	return v, env, true
+}
+
+// decodeValue decodes a payload into a V. Raw []byte and string values,
+// the common case of byte caches, take a path that does not allocate.
+func decodeValue[V any](cd codec.Codec, payload []byte, owned bool) (V, error) {
+	if cd.ID() == codec.IDRaw {
+		if v, ok := codec.RawValue[V](payload, owned); ok {
+			return v, nil
+		}
+	}
+	var v V
+	err := decodeWith(cd, payload, &v, owned)
+	return v, err
 }
 
 func decodeWith(cd codec.Codec, payload []byte, v any, owned bool) error {

@@ -54,7 +54,8 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 		return err
 	}
 	m, ttl := c.writeMeta(ttl)
-	st, write, err := c.stampForWrite(ctx, o, ttl)
+	g := c.groupOf(dk)
+	st, write, err := c.stampForWrite(ctx, o, ttl, g)
 	if err != nil || !write {
 		return err
 	}
@@ -62,7 +63,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 		err = c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
 	} else {
 		ctx = c.callStart(ctx, OpSet)
-		err = c.setBytes(ctx, key, dk, value, o, st, m, ttl)
+		err = c.setBytes(ctx, dk, g, value, o, st, m, ttl)
 		c.callDone(ctx, OpSet, err)
 	}
 	if err == nil {
@@ -71,8 +72,9 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	return err
 }
 
-// setBytes is SetWith's write through the byte path.
-func (c *Cache[K, V]) setBytes(ctx context.Context, key K, dk driver.Key, value V, o SetOptions, st *Stamp, m meta, ttl time.Duration) error {
+// setBytes is SetWith's write through the byte path; g is dk's version
+// group.
+func (c *Cache[K, V]) setBytes(ctx context.Context, dk driver.Key, g int, value V, o SetOptions, st *Stamp, m meta, ttl time.Duration) error {
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
 	var err error
@@ -82,16 +84,27 @@ func (c *Cache[K, V]) setBytes(ctx context.Context, key K, dk driver.Key, value 
 	if c.versioner == nil {
 		return c.provider.Set(ctx, dk, buf.b, ttl)
 	}
-	// The namespace's version is read back with the write: if the stamp used
-	// was out of date (the namespace was cleared elsewhere since it was
-	// remembered), the entry would never be served, so it is written again
-	// with a fresh stamp.
-	now, err := c.versioner.SetVersioned(ctx, dk, buf.b, ttl, c.nsKey)
-	if err != nil || now[0] == st.versions[0] || o.Stamp != nil || len(o.Tags) > 0 {
+	// The versions stamped are read back with the write (where the provider
+	// follows them, that costs nothing): if the stamp used was out of date
+	// (the namespace was cleared, or a tag invalidated, elsewhere since it
+	// was remembered or followed), the entry would never be served, so it is
+	// written again with a fresh stamp. A caller's own stamp is kept as it
+	// is: it says what the value was read under.
+	vkeys := c.nsKey(g)
+	if o.Stamp == nil && len(o.Tags) > 0 {
+		vkeys = c.versionKeys(st.tags, g)
+	}
+	now, err := c.versioner.SetVersioned(ctx, dk, buf.b, ttl, vkeys)
+	if err != nil || o.Stamp != nil || slices.Equal(now, st.versionsFor(g)[:len(now)]) {
 		return err
 	}
-	c.nsStamp.forget(st)
-	if st, err = c.namespaceStamp(ctx, ttl); err != nil {
+	if len(o.Tags) > 0 {
+		st, err = c.exactStamp(ctx, o.Tags, ttl, g)
+	} else {
+		c.nsStamp.forget(st)
+		st, err = c.namespaceStamp(ctx, ttl, g)
+	}
+	if err != nil {
 		return err
 	}
 	if buf.b, err = c.appendEntry(buf.b[:0], dk, value, st, m); err != nil {
@@ -100,10 +113,10 @@ func (c *Cache[K, V]) setBytes(ctx context.Context, key K, dk driver.Key, value 
 	return c.provider.Set(ctx, dk, buf.b, ttl)
 }
 
-// stampForWrite returns the stamp an entry living ttl is written with, or
-// write == false when the caller's stamp is already out of date (the write
-// would never be served, so it is dropped).
-func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.Duration) (st *Stamp, write bool, err error) {
+// stampForWrite returns the stamp an entry of group g living ttl is
+// written with, or write == false when the caller's stamp is already out of
+// date (the write would never be served, so it is dropped).
+func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.Duration, g int) (st *Stamp, write bool, err error) {
 	if c.versioner == nil {
 		if len(o.Tags) > 0 || o.Stamp != nil {
 			return nil, false, fmt.Errorf("%w: tags need a provider that keeps versions", ErrNotSupported)
@@ -111,35 +124,47 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 		return nil, true, nil
 	}
 	if o.Stamp == nil && len(o.Tags) == 0 {
-		st, err = c.namespaceStamp(ctx, ttl)
+		st, err = c.namespaceStamp(ctx, ttl, g)
 		return st, err == nil, err
 	}
 	if o.Stamp == nil {
-		st, err = c.stamp(ctx, o.Tags, ttl)
+		st, err = c.stamp(ctx, o.Tags, ttl, g)
 		return st, err == nil, err
 	}
-	if len(o.Tags) > 0 {
-		return nil, false, errTagsAndStamp
+	if err := c.checkCallerStamp(o); err != nil {
+		return nil, false, err
 	}
-	if len(o.Stamp.tags) == 0 {
-		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp is not a stamp from Cache.Stamp")
-	}
-	if o.Stamp.namespace != c.ns || o.Stamp.provider != c.provider {
-		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken by a cache of namespace %q or of another provider; take it from this cache", o.Stamp.namespace)
+	mine := o.Stamp.versionsFor(g)
+	if mine == nil {
+		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken for a key of another version group; take it with Cache.Stamp")
 	}
 	if o.Stamp.covers(time.Now(), ttl) {
 		return o.Stamp, true, nil
 	}
 	// The version keys must outlive this entry: extend them, and see
 	// whether anything was invalidated since the stamp was taken.
-	fresh, err := c.stamp(ctx, o.Stamp.tags[1:], ttl)
+	fresh, err := c.stamp(ctx, o.Stamp.tags[1:], ttl, g)
 	if err != nil {
 		return nil, false, err
 	}
-	if !slices.Equal(fresh.versions, o.Stamp.versions) {
+	if !slices.Equal(fresh.versions, mine) {
 		return nil, false, nil
 	}
 	return fresh, true, nil
+}
+
+// checkCallerStamp validates a stamp passed in SetOptions.
+func (c *Cache[K, V]) checkCallerStamp(o SetOptions) error {
+	if len(o.Tags) > 0 {
+		return errTagsAndStamp
+	}
+	if len(o.Stamp.tags) == 0 {
+		return fmt.Errorf("valcache: SetOptions.Stamp is not a stamp from Cache.Stamp")
+	}
+	if o.Stamp.namespace != c.ns || o.Stamp.provider != c.provider {
+		return fmt.Errorf("valcache: SetOptions.Stamp was taken by a cache of namespace %q or of another provider; take it from this cache", o.Stamp.namespace)
+	}
+	return nil
 }
 
 // SetMany stores every entry of values with the cache's default TTL.
@@ -172,15 +197,23 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 	if longest != NoExpiry && c.keepsTimes() {
 		longest = addTTL(longest, c.staleWindow())
 	}
-	var st *Stamp
-	write := true
-	if c.versioner != nil && c.cells == nil && o.Stamp == nil && len(o.Tags) == 0 {
-		// A remembered namespace version may be out of date here, and a batch
-		// has no per-write read-back to notice: stamp it afresh.
-		st, err = c.refreshNamespaceStamp(ctx, longest)
-	} else {
-		st, write, err = c.stampForWrite(ctx, o, longest)
+	// Every key is encoded before anything is written, so a key its codec
+	// refuses fails the whole batch and writes nothing.
+	dks := make(map[K]driver.Key, len(values))
+	var groups []int
+	seen := make([]bool, c.groupCount())
+	for k := range values {
+		dk, err := c.driverKey(k)
+		if err != nil {
+			return err
+		}
+		dks[k] = dk
+		if g := c.groupOf(dk); !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
 	}
+	st, write, err := c.stampBatch(ctx, o, longest, groups)
 	if err != nil || !write {
 		return err
 	}
@@ -193,10 +226,7 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		written = make([]StoredEntry[V], 0, len(values))
 	}
 	for k, v := range values {
-		dk, err := c.driverKey(k)
-		if err != nil {
-			return err
-		}
+		dk := dks[k]
 		t, _ := c.ttl.resolve(ttl)
 		m, t := c.writeMeta(t)
 		if c.values != nil {
@@ -332,7 +362,7 @@ func (c *Cache[K, V]) Clear(ctx context.Context) error {
 	var err error
 	if c.versioner != nil {
 		c.nsStamp.forgetAll()
-		err = c.versioner.BumpVersions(ctx, c.nsKey)
+		err = c.versioner.BumpVersions(ctx, c.everyGroupKeys([]string{namespaceTag}))
 	} else {
 		err = c.provider.Clear(ctx, c.ns)
 	}

@@ -22,7 +22,12 @@ type LoadLocker interface {
 	// or nothing; with seen nil, only an absent key is taken. So a value
 	// written since the caller looked is never replaced. The token
 	// identifies this load and only this one.
-	AcquireLoad(ctx context.Context, key Key, lease time.Duration, seen []byte) (token string, acquired bool, err error)
+	//
+	// When the key is not taken because it holds a value other than seen
+	// (written since the caller looked), current is that value, so the
+	// caller need not read the key again to see it; it is nil when another
+	// load holds the key.
+	AcquireLoad(ctx context.Context, key Key, lease time.Duration, seen []byte) (token string, acquired bool, current []byte, err error)
 
 	// WaitLoad returns when key may have changed (its load finished, was
 	// abandoned, or its lease ran out), or when ctx ends. It may return

@@ -137,16 +137,16 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 }
 
 // GetVersioned implements driver.Versioner.
-func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) ([]byte, bool, []driver.Version, error) {
+func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkey driver.VersionKey) ([]byte, bool, driver.Version, error) {
 	value, found, err := p.Get(ctx, key)
 	if err != nil || !found {
-		return nil, false, nil, err
+		return nil, false, 0, err
 	}
-	versions, err := p.Versions(ctx, vkeys)
+	versions, err := p.Versions(ctx, []driver.VersionKey{vkey})
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, 0, err
 	}
-	return value, true, versions, nil
+	return value, true, versions[0], nil
 }
 
 // SetVersioned implements driver.Versioner.

@@ -95,7 +95,11 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		keep("raw", "r1")
 		// Another application overwrites the key with bytes no cache wrote.
 		cl := pa.L2().Client()
-		if err := cl.Do(ctx, cl.B().Set().Key("coh:{coh:raw}").Value("not an envelope").Build()).Error(); err != nil {
+		stored, err := pa.L2().Entry(ctx, "coh", "raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Do(ctx, cl.B().Set().Key(stored.Key).Value("not an envelope").Build()).Error(); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 2*time.Second, "B drops a copy overwritten by an outsider", func() bool { _, ok := read("raw"); return !ok })

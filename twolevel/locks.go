@@ -14,12 +14,12 @@ import (
 // copy of it.
 
 // AcquireLoad implements driver.LoadLocker.
-func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (token string, acquired bool, err error) {
+func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (token string, acquired bool, current []byte, err error) {
 	err = p.write(ctx, key, func() (err error) {
-		token, acquired, err = p.l2.AcquireLoad(ctx, key, lease, seen)
+		token, acquired, current, err = p.l2.AcquireLoad(ctx, key, lease, seen)
 		return err
 	})
-	return token, acquired, err
+	return token, acquired, current, err
 }
 
 // WaitLoad implements driver.LoadLocker.

@@ -11,6 +11,12 @@ import (
 // is answered without a round trip, and one that may have changed is read
 // again from L2, which also follows it anew.
 
+// VersionGroups implements driver.VersionGroups as L2 groups its entries.
+func (p *Provider) VersionGroups() int { return p.l2.VersionGroups() }
+
+// VersionGroup implements driver.VersionGroups.
+func (p *Provider) VersionGroup(key driver.Key) int { return p.l2.VersionGroup(key) }
+
 // Versions implements driver.Versioner.
 func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
 	return p.versions(ctx, keys, 0, p.l2.VersionsTTL)
@@ -71,12 +77,12 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 }
 
 // GetVersioned implements driver.Versioner from L2.
-func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) (b []byte, found bool, versions []driver.Version, err error) {
+func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkey driver.VersionKey) (b []byte, found bool, version driver.Version, err error) {
 	err = p.call(ctx, func() (err error) {
-		b, found, versions, err = p.l2.GetVersioned(ctx, key, vkeys)
+		b, found, version, err = p.l2.GetVersioned(ctx, key, vkey)
 		return err
 	})
-	return b, found, versions, err
+	return b, found, version, err
 }
 
 // SetVersioned implements driver.Versioner.

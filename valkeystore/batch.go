@@ -2,6 +2,7 @@ package valkeystore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/valcache/valcache/driver"
 	"github.com/valkey-io/valkey-go"
@@ -15,6 +16,19 @@ const maxKeysPerCommand = 512
 // per slot on a cluster, and in chunks everywhere. Groups keep first-seen
 // order so results map back deterministically.
 func (p *Provider) slotGroups(names []string) [][]int {
+	if !p.cluster {
+		groups := make([][]int, 0, (len(names)+maxKeysPerCommand-1)/maxKeysPerCommand)
+		all := make([]int, len(names))
+		for i := range all {
+			all[i] = i
+		}
+		for len(all) > 0 {
+			n := min(len(all), maxKeysPerCommand)
+			groups = append(groups, all[:n:n])
+			all = all[n:]
+		}
+		return groups
+	}
 	var groups [][]int
 	open := map[uint16]int{}
 	for i, name := range names {
@@ -33,10 +47,26 @@ func (p *Provider) slotGroups(names []string) [][]int {
 	return groups
 }
 
+// entryKeys builds the names of many entries in one buffer: one
+// allocation for all of them rather than one each.
 func (p *Provider) entryKeys(keys []driver.Key) []string {
 	names := make([]string, len(keys))
+	ends := make([]int, len(keys))
+	size := 0
+	for _, k := range keys {
+		size += len(p.keys.prefix) + len(k.Namespace) + len(k.ID) + 16
+	}
+	var b strings.Builder
+	b.Grow(size)
 	for i, k := range keys {
-		names[i] = p.keys.entryKey(k)
+		p.keys.appendEntryKey(&b, k)
+		ends[i] = b.Len()
+	}
+	all := b.String()
+	start := 0
+	for i, end := range ends {
+		names[i] = all[start:end]
+		start = end
 	}
 	return names
 }

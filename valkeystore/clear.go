@@ -25,6 +25,9 @@ func (p *Provider) Clear(ctx context.Context, namespace string) error {
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.FlushTimeout)
 	defer cancel()
+	// The namespace's version copies go too, and this connection's own
+	// deletions are not pushed back to it under NOLOOP.
+	defer p.forgetAll()
 	nodes, err := p.primaries(ctx)
 	if err != nil {
 		return err
@@ -68,6 +71,7 @@ func (p *Provider) Flush(ctx context.Context) error {
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.FlushTimeout)
 	defer cancel()
+	defer p.forgetAll()
 	nodes, err := p.primaries(ctx)
 	if err != nil {
 		return err

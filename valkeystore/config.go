@@ -99,6 +99,15 @@ type Config struct {
 	// default; managed services that disable CLIENT TRACKING refuse it at New.
 	TrackAllReads bool
 
+	// ReadVersionsEachTime reads the version copies that guard an entry
+	// with every read of it (in the same MGET), instead of following them in
+	// process. Following them, the default, makes a hit one GET; it needs
+	// client tracking (RESP3 client-side caching, on unless ClientOption
+	// disables it) and one connection per node, and is off with
+	// ReplicaReads. Either way reads are strict: after an invalidation
+	// returns, no read in any process returns what it invalidated.
+	ReadVersionsEachTime bool
+
 	// AllowUnsafeFLUSHDB lets Flush wipe the whole database (every primary's,
 	// on a cluster), other applications' keys included. Off by default.
 	AllowUnsafeFLUSHDB bool

@@ -15,3 +15,12 @@ func (p *Provider) FenceKeyName(k driver.Key) string {
 	_, fence := p.keys.lockKeys(k)
 	return fence
 }
+
+// EntryKeyName exposes the name an entry is stored under.
+func (p *Provider) EntryKeyName(k driver.Key) string { return p.keys.entryKey(k) }
+
+// VersionKeyName exposes the name of a version copy.
+func (p *Provider) VersionKeyName(k driver.VersionKey) string { return p.keys.versionKey(k) }
+
+// IsVersionKeyName exposes the test for a version copy's name.
+func IsVersionKeyName(name string) bool { return isVersionKey(name) }

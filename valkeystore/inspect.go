@@ -121,25 +121,20 @@ const (
 // classify names the namespace of a key the provider wrote and its kind.
 // Keys of locks and rate limits, and names not of this layout, report false.
 func (l layout) classify(name string) (string, keyKind, bool) {
-	rest, ok := strings.CutPrefix(name, l.prefix+"{")
-	if !ok || strings.HasPrefix(rest, "%") {
+	ns, _, rest, ok := l.splitGrouped(name)
+	if !ok {
 		return "", 0, false
 	}
-	tag, suffix, ok := strings.Cut(rest, "}")
-	if !ok || strings.Contains(tag, "{") {
-		return "", 0, false
-	}
-	ns, _, hasID := strings.Cut(tag, ":")
 	kind := keyOther
 	switch {
-	case suffix == "" && hasID:
+	case len(rest) > 0 && rest[0] == entryMark:
 		kind = keyEntry
-	case suffix == ":tag" && hasID:
-		kind = keyTagVersion
-	case suffix == ":ns" && !hasID:
+	case rest == namespaceVersion:
 		kind = keyNamespaceVersion
+	case strings.HasPrefix(rest, tagVersion):
+		kind = keyTagVersion
 	}
-	return unescape(ns), kind, true
+	return ns, kind, true
 }
 
 // StoredEntry is one entry key as the store holds it.

@@ -1,25 +1,37 @@
 package valkeystore
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/valcache/valcache/driver"
+)
 
 func TestClassifyKeys(t *testing.T) {
-	l := layout{prefix: "vc:"}
+	l := newLayout("vc:", DefaultIndexPrefix)
+	users := l.groups.of("users")
+	entry := l.entryKey(driver.Key{Namespace: "users", ID: "42"})
+	colon := l.entryKey(driver.Key{Namespace: "a:b", ID: "c"})
+	braces := l.entryKey(driver.Key{Namespace: "n{x}", ID: "k"})
 	for name, want := range map[string]struct {
 		ns   string
 		kind keyKind
 		ok   bool
 	}{
-		"vc:{users:42}":              {"users", keyEntry, true},
-		"vc:{users:a:b}":             {"users", keyEntry, true},
-		"vc:{a%3Ab:c}":               {"a:b", keyEntry, true},
-		"vc:{n%7Bx%7D:k}":            {"n{x}", keyEntry, true},
-		"vc:{users:team}:tag":        {"users", keyTagVersion, true},
-		"vc:{users}:ns":              {"users", keyNamespaceVersion, true},
-		"vc:{users:42}:refresh":      {"users", keyOther, true},
+		entry: {"users", keyEntry, true},
+		l.entryKey(driver.Key{Namespace: "users", ID: "a:b"}): {"users", keyEntry, true},
+		colon:  {"a:b", keyEntry, true},
+		braces: {"n{x}", keyEntry, true},
+		l.versionKey(driver.VersionKey{Namespace: "users", Tag: "team", Group: 3}): {"users", keyTagVersion, true},
+		l.versionKey(driver.VersionKey{Namespace: "users", Group: 7}):              {"users", keyNamespaceVersion, true},
+		l.refreshKey(driver.Key{Namespace: "users", ID: "42"}):                     {"users", keyOther, true},
+		users.heads[0] + ":ns":       {"users", keyEntry, true}, // the entry of key "ns"
+		"vc:{users:42}":              {"", 0, false},            // an older layout's entry
+		"vc:{users}:ns":              {"", 0, false},            // an older layout's version
+		"vc:{users:99}:x":            {"", 0, false},            // a group number out of range
 		"vc:{%lock:users:job}":       {"", 0, false},
 		"vc:{%lock:users:job}:fence": {"", 0, false},
 		"vc:{%rate:api:ip}":          {"", 0, false},
-		"other:{users:42}":           {"", 0, false},
+		"other:{users:0}:42":         {"", 0, false},
 		"vc:users:42":                {"", 0, false},
 		"vc:{users:42":               {"", 0, false},
 	} {

@@ -74,7 +74,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !e.Found || e.Key != prefix+"{users:100}" || e.TTL <= 0 || e.TTL > time.Minute || e.Marker != "" {
+		if !e.Found || e.Key != p.EntryKeyName(driver.Key{Namespace: "users", ID: "100"}) || e.TTL <= 0 || e.TTL > time.Minute || e.Marker != "" {
 			t.Fatalf("entry %+v", e)
 		}
 		info, err := valcache.DescribeEntry(e.Value)

@@ -6,27 +6,83 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-// layout builds the provider's keys; see the package documentation.
+// layout builds the provider's keys; see docs/key-layout.md.
+//
+// Entries of a namespace are spread over groupCount groups, and each group
+// has a hash tag of its own: every entry of the group and every copy of the
+// versions that guard it (the namespace's, and each tag's) share the tag,
+// so on a cluster they live in one slot and are read from one node, in one
+// command. The group tags are chosen so that group g lands in the g-th
+// slice of the slot space: a cluster whose primaries own equal slot ranges
+// serves equal shares of a namespace.
 type layout struct {
 	prefix      string
 	indexPrefix string // starts search index keys; see index.go
+	groups      *groupTable
 }
 
-// entryKey is <prefix>{esc(ns):esc(id)}.
+func newLayout(prefix, indexPrefix string) layout {
+	return layout{prefix: prefix, indexPrefix: indexPrefix, groups: newGroupTable(prefix)}
+}
+
+// Suffixes after a group's closing brace say what a key holds. Entries
+// continue with ':' and the escaped key; version copies with '#'; a
+// background refresh's election with '!'. Only the first byte after the
+// brace is read as the kind, so a user's key can never be taken for
+// another kind of key.
+const (
+	entryMark        = ':'
+	versionMark      = '#'
+	refreshMark      = '!'
+	namespaceVersion = "#ns"
+	tagVersion       = "#t:"
+	refreshSuffix    = "!r:"
+)
+
+// entryKey is <prefix>{esc(ns):<group>}:esc(id).
 func (l layout) entryKey(k driver.Key) string {
+	g := l.groups.of(k.Namespace)
+	return g.entryKey(k.ID)
+}
+
+// appendEntryKey writes k's entry name to b.
+func (l layout) appendEntryKey(b *strings.Builder, k driver.Key) {
+	b.WriteString(l.groups.of(k.Namespace).heads[groupOf(k.ID)])
+	b.WriteByte(entryMark)
+	escapeTo(b, k.ID, false)
+}
+
+// refreshKey is where a background refresh of k is elected, in k's slot.
+func (l layout) refreshKey(k driver.Key) string {
+	g := l.groups.of(k.Namespace)
+	head := g.heads[groupOf(k.ID)]
 	var b strings.Builder
-	b.Grow(len(l.prefix) + len(k.Namespace) + len(k.ID) + 3)
-	b.WriteString(l.prefix)
-	b.WriteByte('{')
-	escapeTo(&b, k.Namespace, true)
-	b.WriteByte(':')
+	b.Grow(len(head) + len(refreshSuffix) + len(k.ID))
+	b.WriteString(head)
+	b.WriteString(refreshSuffix)
 	escapeTo(&b, k.ID, false)
-	b.WriteByte('}')
 	return b.String()
 }
 
-// namespacePattern is a SCAN MATCH pattern for every entry key of ns: the
-// prefix and namespace glob-quoted, then any key.
+// versionKey is where a version's copy for one group lives:
+// <prefix>{esc(ns):<group>}#ns for the namespace's own,
+// <prefix>{esc(ns):<group>}#t:esc(tag) for a tag's.
+func (l layout) versionKey(k driver.VersionKey) string {
+	g := l.groups.of(k.Namespace)
+	head := g.heads[clampGroup(k.Group)]
+	if k.Tag == "" {
+		return head + namespaceVersion
+	}
+	var b strings.Builder
+	b.Grow(len(head) + len(tagVersion) + len(k.Tag))
+	b.WriteString(head)
+	b.WriteString(tagVersion)
+	escapeTo(&b, k.Tag, false)
+	return b.String()
+}
+
+// namespacePattern is a SCAN MATCH pattern for every key of ns's groups:
+// the prefix and namespace glob-quoted, then any group and suffix.
 func (l layout) namespacePattern(ns string) string {
 	var esc strings.Builder
 	escapeTo(&esc, ns, true)
@@ -78,41 +134,63 @@ func globQuoteTo(b *strings.Builder, s string) {
 	}
 }
 
-// versionKey is where a version lives: <prefix>{esc(ns)}:ns for the
-// namespace's own, <prefix>{esc(ns):esc(tag)}:tag for a tag's. Both
-// continue after the closing brace, so neither can equal an entry key.
-func (l layout) versionKey(k driver.VersionKey) string {
-	var b strings.Builder
-	b.Grow(len(l.prefix) + len(k.Namespace) + len(k.Tag) + 8)
-	b.WriteString(l.prefix)
-	b.WriteByte('{')
-	escapeTo(&b, k.Namespace, true)
-	if k.Tag == "" {
-		b.WriteString("}:ns")
-		return b.String()
+// splitGrouped parses <prefix>{esc(ns):<group>}<rest> into the namespace,
+// the group and what follows the brace. The group tag must be exactly the
+// one the layout gives that namespace and group, so keys of an older
+// layout, or of another application, are not taken for valcache's.
+func (l layout) splitGrouped(name string) (ns string, group int, rest string, ok bool) {
+	body, ok := strings.CutPrefix(name, l.prefix+"{")
+	if !ok {
+		return "", 0, "", false
 	}
-	b.WriteByte(':')
-	escapeTo(&b, k.Tag, false)
-	b.WriteString("}:tag")
-	return b.String()
+	end := strings.IndexByte(body, '}')
+	if end < 0 {
+		return "", 0, "", false
+	}
+	tag, rest := body[:end], body[end+1:]
+	escNS, groupPart, ok := strings.Cut(tag, ":")
+	if !ok || strings.ContainsAny(escNS, "{") {
+		return "", 0, "", false
+	}
+	group, ok = parseGroupPart(groupPart)
+	if !ok {
+		return "", 0, "", false
+	}
+	ns = unescape(escNS)
+	if l.groups.of(ns).tags[group] != tag {
+		return "", 0, "", false
+	}
+	return ns, group, rest, true
 }
 
 // parseEntryKey reverses entryKey. Names that are not entry keys (version
-// keys, other applications' keys) report false.
+// copies, refresh elections, other applications' keys) report false.
 func (l layout) parseEntryKey(name string) (driver.Key, bool) {
-	rest, ok := strings.CutPrefix(name, l.prefix+"{")
-	if !ok || !strings.HasSuffix(rest, "}") {
+	ns, _, rest, ok := l.splitGrouped(name)
+	if !ok || len(rest) == 0 || rest[0] != entryMark {
 		return driver.Key{}, false
 	}
-	ns, id, ok := strings.Cut(rest[:len(rest)-1], ":")
-	if !ok || strings.ContainsAny(rest[:len(rest)-1], "{}") {
-		return driver.Key{}, false
+	return driver.Key{Namespace: ns, ID: unescape(rest[1:])}, true
+}
+
+// parseVersionKey reverses versionKey.
+func (l layout) parseVersionKey(name string) (driver.VersionKey, bool) {
+	ns, group, rest, ok := l.splitGrouped(name)
+	if !ok {
+		return driver.VersionKey{}, false
 	}
-	return driver.Key{Namespace: unescape(ns), ID: unescape(id)}, true
+	if rest == namespaceVersion {
+		return driver.VersionKey{Namespace: ns, Group: group}, true
+	}
+	tag, ok := strings.CutPrefix(rest, tagVersion)
+	if !ok || tag == "" {
+		return driver.VersionKey{}, false
+	}
+	return driver.VersionKey{Namespace: ns, Tag: unescape(tag), Group: group}, true
 }
 
 // unescape reverses escapeTo; the input came from escapeTo, so every '%' is
-// followed by one of the three codes.
+// followed by one of the four codes.
 func unescape(s string) string {
 	if !strings.Contains(s, "%") {
 		return s
@@ -121,7 +199,9 @@ func unescape(s string) string {
 	return r.Replace(s)
 }
 
-// isVersionKey reports whether name has the shape of a version key.
+// isVersionKey reports whether name has the shape of a version copy: a
+// '#' right after the first closing brace.
 func isVersionKey(name string) bool {
-	return strings.HasSuffix(name, "}:ns") || strings.HasSuffix(name, "}:tag")
+	end := strings.IndexByte(name, '}')
+	return end >= 0 && end+1 < len(name) && name[end+1] == versionMark
 }

@@ -36,21 +36,31 @@ const pollFallback = 200 * time.Millisecond
 
 // acquireScript sets the placeholder on an absent key, or over a failure
 // mark: the mark answers the waiters of the load that failed, and a new
-// caller tries afresh (errors are not cached). One key, so one slot.
+// caller tries afresh (errors are not cached). A key that holds a value
+// instead is not taken, and the value comes back, so the caller sees at
+// once what was written since it looked; another load's placeholder does
+// not. One key, so one slot.
 var acquireScript = valkey.NewLuaScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, string.len(ARGV[2])) ~= ARGV[2] then return 0 end
+if v and string.sub(v, 1, string.len(ARGV[2])) ~= ARGV[2] then
+  if string.sub(v, 1, string.len(ARGV[4])) == ARGV[4] then return {0} end
+  return {0, v}
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return 1`)
+return {1}`)
 
 // replaceScript sets the placeholder if the key is absent or still holds the
-// bytes the caller saw (compared by SHA-1, so they are not sent back). One
-// key, so one slot.
+// bytes the caller saw (compared by SHA-1, so they are not sent back), and
+// otherwise returns what it holds, as acquireScript does. One key, so one
+// slot.
 var replaceScript = valkey.NewLuaScript(`
 local v = redis.call('GET', KEYS[1])
-if v and redis.sha1hex(v) ~= ARGV[2] then return 0 end
+if v and redis.sha1hex(v) ~= ARGV[2] then
+  if string.sub(v, 1, string.len(ARGV[4])) == ARGV[4] then return {0} end
+  return {0, v}
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return 1`)
+return {1}`)
 
 // setIfOursScript writes the value only while our placeholder is there.
 var setIfOursScript = valkey.NewLuaScript(`
@@ -97,29 +107,41 @@ func newToken() string {
 
 // AcquireLoad implements driver.LoadLocker with one-key scripts: for an
 // absent key (or one marked as failed), or for the exact stale bytes seen.
-func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (string, bool, error) {
+func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (string, bool, []byte, error) {
 	if err := p.gate(); err != nil {
-		return "", false, err
+		return "", false, nil, err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
 	token := newToken()
 	name := p.keys.entryKey(key)
-	if seen == nil {
-		n, err := acquireScript.Exec(ctx, p.client, []string{name},
-			[]string{placeholderPrefix + token, failurePrefix, itoa(millis(lease))}).AsInt64()
-		if err != nil {
-			return "", false, wrap("acquire load", err)
-		}
-		return token, n == 1, nil
+	script, match := acquireScript, failurePrefix
+	if seen != nil {
+		sum := sha1.Sum(seen)
+		script, match = replaceScript, hex.EncodeToString(sum[:])
 	}
-	sum := sha1.Sum(seen)
-	n, err := replaceScript.Exec(ctx, p.client, []string{name},
-		[]string{placeholderPrefix + token, hex.EncodeToString(sum[:]), itoa(millis(lease))}).AsInt64()
+	reply, err := script.Exec(ctx, p.client, []string{name},
+		[]string{placeholderPrefix + token, match, itoa(millis(lease)), markerPrefix}).ToArray()
+	if err == nil && len(reply) == 0 {
+		err = errShortReply
+	}
 	if err != nil {
-		return "", false, wrap("acquire load", err)
+		return "", false, nil, wrap("acquire load", err)
 	}
-	return token, n == 1, nil
+	n, err := reply[0].AsInt64()
+	if err != nil {
+		return "", false, nil, wrap("acquire load", err)
+	}
+	var current []byte
+	if n != 1 && len(reply) > 1 {
+		if current, err = reply[1].AsBytes(); err != nil {
+			return "", false, nil, wrap("acquire load", err)
+		}
+		if current == nil {
+			current = []byte{}
+		}
+	}
+	return token, n == 1, current, nil
 }
 
 // SetLoaded implements driver.LoadLocker.
@@ -279,7 +301,7 @@ func (p *Provider) AcquireRefresh(ctx context.Context, key driver.Key, lease tim
 	}
 	ctx, cancel := p.opDeadline.bound(ctx)
 	defer cancel()
-	err := p.client.Do(ctx, p.client.B().Set().Key(p.keys.entryKey(key)+":refresh").Value("1").Nx().PxMilliseconds(millis(lease)).Build()).Error()
+	err := p.client.Do(ctx, p.client.B().Set().Key(p.keys.refreshKey(key)).Value("1").Nx().PxMilliseconds(millis(lease)).Build()).Error()
 	if valkey.IsValkeyNil(err) {
 		return false, nil
 	}

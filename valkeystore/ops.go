@@ -16,7 +16,18 @@ func (p *Provider) Get(ctx context.Context, key driver.Key) ([]byte, bool, error
 	}
 	ctx, cancel := p.opDeadline.bound(ctx)
 	defer cancel()
-	b, err := p.client.Do(ctx, p.client.B().Get().Key(p.keys.entryKey(key)).Build()).AsBytes()
+	return p.getEntry(ctx, p.keys.entryKey(key))
+}
+
+// getEntry reads an entry with one GET.
+func (p *Provider) getEntry(ctx context.Context, name string) ([]byte, bool, error) {
+	return entryReply(p.client.Do(ctx, p.client.B().Get().Key(name).Build()))
+}
+
+// entryReply reads a GET reply of an entry: nil and a load's placeholder
+// are misses.
+func entryReply(resp valkey.ValkeyResult) ([]byte, bool, error) {
+	b, err := resp.AsBytes()
 	if err != nil {
 		if valkey.IsValkeyNil(err) {
 			return nil, false, nil

@@ -34,6 +34,12 @@ type Provider struct {
 	tracking bool
 	// listeners are told of invalidation pushes, parsed (see Listen).
 	listeners *listeners
+	// follow keeps the version copies this process read, until the server
+	// reports a change (see follower); nil when versions are read with
+	// every entry instead. optOut says the connections track every read
+	// (TrackAllReads), so no read asks for tracking on its own.
+	follow *follower
+	optOut bool
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -65,7 +71,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
 	wait := &waiters{}
-	listeners := &listeners{keys: layout{prefix: cfg.KeyPrefix}}
+	keys := newLayout(cfg.KeyPrefix, cfg.IndexPrefix)
+	listeners := &listeners{keys: keys}
+	follow := newFollower()
+	// Following versions needs every command to a node on one connection
+	// (see follower): valkey-go otherwise spreads a single node's commands
+	// over several.
+	opt.PipelineMultiplex = -1
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
@@ -78,8 +90,18 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	// Set after the hook, which may add a callback of its own but not
 	// take the provider's pushes away.
+	follows := !cfg.ReadVersionsEachTime && !cfg.ReplicaReads && !opt.DisableCache &&
+		!opt.DisableAutoPipelining && opt.PipelineMultiplex < 0
+	if !follows {
+		follow = nil
+	} else {
+		watchConnections(&opt, follow)
+	}
 	own := opt.OnInvalidations
 	opt.OnInvalidations = func(msgs []valkey.ValkeyMessage) {
+		if follow != nil {
+			follow.onInvalidations(keys, msgs)
+		}
 		wait.onInvalidations(msgs)
 		listeners.notify(msgs)
 		if own != nil {
@@ -104,12 +126,14 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p := &Provider{
 		client:    client,
 		cluster:   client.Mode() == valkey.ClientModeCluster,
-		keys:      layout{prefix: cfg.KeyPrefix, indexPrefix: cfg.IndexPrefix},
+		keys:      keys,
 		cfg:       cfg,
 		log:       cfg.Logger,
 		waiters:   wait,
 		tracking:  !opt.DisableCache,
 		listeners: listeners,
+		follow:    follow,
+		optOut:    cfg.TrackAllReads,
 	}
 	if p.cluster {
 		p.client = pinningClient{client}

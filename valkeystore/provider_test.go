@@ -22,17 +22,25 @@ import (
 func TestKeyLayoutIsEscapedAndHashTagged(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: "lay:"})
-		cases := map[driver.Key]string{
-			{Namespace: "users", ID: "42"}:        "lay:{users:42}",
-			{Namespace: "a:b", ID: "c"}:           "lay:{a%3Ab:c}",
-			{Namespace: "a", ID: "b:c"}:           "lay:{a:b:c}",
-			{Namespace: "n", ID: "{x}%y"}:         "lay:{n:%7Bx%7D%25y}",
-			{Namespace: "{n}", ID: "}"}:           "lay:{%7Bn%7D:%7D}",
-			{Namespace: "n", ID: "uni ž\x00code"}: "lay:{n:uni ž\x00code}",
+		// Each case: the escaped namespace that starts the hash tag, and the
+		// escaped key that follows the group's closing brace.
+		cases := map[driver.Key][2]string{
+			{Namespace: "users", ID: "42"}:        {"users", "42"},
+			{Namespace: "a:b", ID: "c"}:           {"a%3Ab", "c"},
+			{Namespace: "a", ID: "b:c"}:           {"a", "b:c"},
+			{Namespace: "n", ID: "{x}%y"}:         {"n", "%7Bx%7D%25y"},
+			{Namespace: "{n}", ID: "}"}:           {"%7Bn%7D", "%7D"},
+			{Namespace: "n", ID: "uni ž\x00code"}: {"n", "uni ž\x00code"},
 		}
-		for k, stored := range cases {
+		for k, want := range cases {
 			if err := p.Set(t.Context(), k, []byte("v"), time.Minute); err != nil {
 				t.Fatal(err)
+			}
+			stored := p.EntryKeyName(k)
+			tag, rest, ok := strings.Cut(strings.TrimPrefix(stored, "lay:{"), "}")
+			group, _, _ := strings.Cut(strings.TrimPrefix(tag, want[0]+":"), ".")
+			if !strings.HasPrefix(stored, "lay:{"+want[0]+":") || !ok || rest != ":"+want[1] || strings.Trim(group, "0123456789") != "" {
+				t.Fatalf("key %+v is stored as %q, want lay:{%s:<group>}:%s", k, stored, want[0], want[1])
 			}
 			c := p.Client()
 			got, err := c.Do(t.Context(), c.B().Get().Key(stored).Build()).ToString()
@@ -61,20 +69,20 @@ func TestEveryWriteHasAnExpiryUnlessAskedOtherwise(t *testing.T) {
 			t.Fatal(err)
 		}
 		// PX keeps 1.5 s; EX would have rounded it to 1 s or 2 s.
-		if ms := pttl("ttl:{n:precise}"); ms <= 1000 || ms > 1500 {
+		if ms := pttl(p.EntryKeyName(k)); ms <= 1000 || ms > 1500 {
 			t.Fatalf("PTTL after a 1.5s TTL = %dms, want in (1000, 1500]", ms)
 		}
 		items := []driver.Item{{Key: driver.Key{Namespace: "n", ID: "bulk"}, Value: []byte("v"), TTL: time.Hour}}
 		if err := p.SetMany(t.Context(), items); err != nil {
 			t.Fatal(err)
 		}
-		if ms := pttl("ttl:{n:bulk}"); ms <= 0 {
+		if ms := pttl(p.EntryKeyName(driver.Key{Namespace: "n", ID: "bulk"})); ms <= 0 {
 			t.Fatalf("PTTL after SetMany = %d, want an expiry", ms)
 		}
 		if err := p.Set(t.Context(), driver.Key{Namespace: "n", ID: "forever"}, []byte("v"), driver.NoExpiry); err != nil {
 			t.Fatal(err)
 		}
-		if ms := pttl("ttl:{n:forever}"); ms != -1 {
+		if ms := pttl(p.EntryKeyName(driver.Key{Namespace: "n", ID: "forever"})); ms != -1 {
 			t.Fatalf("PTTL after NoExpiry = %d, want -1 (no expiry)", ms)
 		}
 		_ = p.Clear(t.Context(), "n")

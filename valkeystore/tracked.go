@@ -88,6 +88,10 @@ func (p *Provider) EnsureVersionsTTL(ctx context.Context, keys []driver.VersionK
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
 	defer cancel()
+	// A change this connection makes is not pushed back to it under
+	// NOLOOP: what this provider follows of these keys is forgotten.
+	p.forget(keys)
+	defer p.forget(keys)
 	cmds := make(valkey.Commands, 0, 4*len(keys))
 	for _, k := range keys {
 		name := p.keys.versionKey(k)

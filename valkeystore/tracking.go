@@ -91,26 +91,6 @@ func (l *listeners) notify(msgs []valkey.ValkeyMessage) {
 	}
 }
 
-// parseVersionKey reverses versionKey.
-func (l layout) parseVersionKey(name string) (driver.VersionKey, bool) {
-	rest, ok := strings.CutPrefix(name, l.prefix+"{")
-	if !ok {
-		return driver.VersionKey{}, false
-	}
-	if body, ok := strings.CutSuffix(rest, "}:ns"); ok && !strings.ContainsAny(body, "{}:") {
-		return driver.VersionKey{Namespace: unescape(body)}, true
-	}
-	body, ok := strings.CutSuffix(rest, "}:tag")
-	if !ok || strings.ContainsAny(body, "{}") {
-		return driver.VersionKey{}, false
-	}
-	ns, tag, ok := strings.Cut(body, ":")
-	if !ok || tag == "" {
-		return driver.VersionKey{}, false
-	}
-	return driver.VersionKey{Namespace: unescape(ns), Tag: unescape(tag)}, true
-}
-
 // Unavailable reports whether err says the server could not serve the call
 // (no connection, a timeout, or a reply such as LOADING, BUSY, CLUSTERDOWN,
 // MASTERDOWN, TRYAGAIN, READONLY or OOM), as opposed to a reply about the

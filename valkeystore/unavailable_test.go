@@ -16,7 +16,7 @@ func TestUnavailableTellsStoreFailuresFromReplies(t *testing.T) {
 	cl := p.Client()
 	ctx := t.Context()
 	// An entry key holding a hash: GET replies WRONGTYPE.
-	if err := cl.Do(ctx, cl.B().Hset().Key("unav:{ns:h}").FieldValue().FieldValue("f", "v").Build()).Error(); err != nil {
+	if err := cl.Do(ctx, cl.B().Hset().Key(p.EntryKeyName(driver.Key{Namespace: "ns", ID: "h"})).FieldValue().FieldValue("f", "v").Build()).Error(); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := p.Get(ctx, driver.Key{Namespace: "ns", ID: "h"})

@@ -294,7 +294,7 @@ func (in *inspection) describe(ctx context.Context, ns string, b []byte, out *sh
 	}
 	keys := make([]driver.VersionKey, len(info.Stamps))
 	for i, s := range info.Stamps {
-		keys[i] = driver.VersionKey{Namespace: ns, Tag: s.Tag}
+		keys[i] = driver.VersionKey{Namespace: ns, Tag: s.Tag, Group: in.p.VersionGroup(driver.Key{Namespace: ns, ID: out.Key})}
 	}
 	now, err := in.p.Versions(ctx, keys)
 	if err != nil {
