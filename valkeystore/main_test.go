@@ -16,6 +16,9 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(coordRoleEnv); role != "" {
 		os.Exit(runCoordChild(role)) // a child process of a coordination test
 	}
+	if os.Getenv(strictRoleEnv) != "" {
+		os.Exit(runStrictReader()) // a reader process of the strict-reads test
+	}
 	if role := os.Getenv(fleetRoleEnv); role != "" {
 		os.Exit(runFleetChild(role)) // a child process of a fleet test, not a test run
 	}
