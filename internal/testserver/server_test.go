@@ -186,3 +186,31 @@ func TestLaunchDetectsPortInUse(t *testing.T) {
 		t.Errorf("error lacks the log tail: %v", err)
 	}
 }
+
+// A paused server keeps its port but answers nothing until resumed, and a
+// paused server still stops.
+func TestPauseResume(t *testing.T) {
+	t.Parallel()
+	s := startValkey(t, Options{})
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := commandString(s.Addr(), "", 300*time.Millisecond, "PING"); err == nil {
+		t.Fatalf("a paused server answered PING with %q", got)
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ping(s.Addr()); err != nil || got != "PONG" {
+		t.Fatalf("PING after Resume = %q, %v", got, err)
+	}
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop of a paused server: %v", err)
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatalf("Resume after Stop: %v", err)
+	}
+}
