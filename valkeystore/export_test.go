@@ -15,3 +15,11 @@ func (p *Provider) FenceKeyName(k driver.Key) string {
 	_, fence := p.keys.lockKeys(k)
 	return fence
 }
+
+// RateKeyName exposes the name of a rate-limit key, so that tests can find
+// its slot.
+func (p *Provider) RateKeyName(k driver.Key) string { return p.keys.coordKey(rateKind, k) }
+
+// EntryKeyName exposes the name of an entry's key, so that tests can find
+// its slot.
+func (p *Provider) EntryKeyName(k driver.Key) string { return p.keys.entryKey(k) }

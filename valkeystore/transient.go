@@ -18,22 +18,27 @@ const (
 
 // transientRetry sends a cluster's commands again, within their context's
 // deadline, when the cluster refused them as CLUSTERDOWN (a failover is in
-// progress, or a slot is not served) or TRYAGAIN (a slot is being moved).
-// valkey-go does so only for commands it knows to be read-only, so without
-// this a lock, a rate-limit check or a write failed at once during a
-// failover that a read rode out. Both replies mean the command was not
-// run, so sending it again is safe whatever it does; errors that leave this
-// open (a connection lost after the command was written) are not retried.
-// The commands must be pinned (pinningClient), since one may be sent twice.
+// progress, or a slot is not served) or TRYAGAIN (a slot is being moved),
+// or when no node is known for their slot. valkey-go retries the replies
+// only for commands it knows to be read-only, and no command when its map
+// of the cluster has a hole, so without this a lock, a rate-limit check or
+// a write failed at once during a failover that a read rode out, and a read
+// failed at once when the map was read during it. These refusals mean the
+// command was not run, so sending it again is safe whatever it does;
+// errors that leave this open (a connection lost after the command was
+// written) are not retried. Commands must be pinned (pinningClient), since
+// one may be sent twice.
 type transientRetry struct {
 	valkey.Client
 }
 
-// transientReply reports whether err is a refusal worth trying again.
+// transientReply reports whether err is a refusal worth trying again: a
+// CLUSTERDOWN or TRYAGAIN reply, or no node known for the slot (valkey-go's
+// map of the cluster after such a reply), which never sent the command.
 func transientReply(err error) bool {
 	var ve *valkey.ValkeyError
 	if !errors.As(err, &ve) {
-		return false
+		return errors.Is(err, valkey.ErrNoSlot)
 	}
 	msg := ve.Error()
 	return strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN")
@@ -41,11 +46,16 @@ func transientReply(err error) bool {
 
 func (c transientRetry) Do(ctx context.Context, cmd valkey.Completed) valkey.ValkeyResult {
 	resp := c.Client.Do(ctx, cmd)
-	if cmd.IsRetryable() { // valkey-go has retried it already
-		return resp
-	}
 	for attempt := 0; transientReply(resp.Error()) && waitTransient(ctx, attempt); attempt++ {
 		resp = c.Client.Do(ctx, cmd)
+	}
+	return resp
+}
+
+func (c transientRetry) DoCache(ctx context.Context, cmd valkey.Cacheable, ttl time.Duration) valkey.ValkeyResult {
+	resp := c.Client.DoCache(ctx, cmd, ttl)
+	for attempt := 0; transientReply(resp.Error()) && waitTransient(ctx, attempt); attempt++ {
+		resp = c.Client.DoCache(ctx, cmd, ttl)
 	}
 	return resp
 }
@@ -56,7 +66,7 @@ func (c transientRetry) DoMulti(ctx context.Context, multi ...valkey.Completed) 
 	for attempt := 0; ; attempt++ {
 		again = again[:0]
 		for i, r := range resps {
-			if !multi[i].IsRetryable() && transientReply(r.Error()) {
+			if transientReply(r.Error()) {
 				again = append(again, i)
 			}
 		}
