@@ -104,7 +104,9 @@ type Config struct {
 	AllowUnsafeFLUSHDB bool
 
 	// MaxValueBytes is the largest value accepted; zero means
-	// DefaultMaxValueBytes.
+	// DefaultMaxValueBytes. New lowers it to the server's proto-max-bulk-len
+	// when that is smaller (and CONFIG GET is allowed), since the server
+	// drops the connection of a command with a larger argument.
 	MaxValueBytes int
 
 	// SkipPolicyCheck stops New from reading maxmemory-policy (with CONFIG

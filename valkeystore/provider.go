@@ -94,11 +94,15 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		}
 		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
 	}
+	if err := checkPlaintextPorts(ctx, &opt, cfg.DialTimeout); err != nil {
+		return nil, err
+	}
 	client, err := valkey.NewClient(opt)
 	if err != nil {
 		if cfg.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
 			return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
 		}
+		err = explainConnectError(ctx, &opt, cfg.DialTimeout, err)
 		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
 	}
 	p := &Provider{
@@ -125,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if !cfg.SkipPolicyCheck {
 		p.checkEvictionPolicy(ctx)
 	}
+	p.capValueSize(ctx)
 	p.opDeadline = newOpDeadlines(newSharedDeadline(cfg.OperationTimeout))
 	return p, nil
 }

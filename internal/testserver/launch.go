@@ -36,7 +36,10 @@ func startNode(name string, opts Options, cluster bool) (*Server, error) {
 	s := &Server{cfg: nodeConfig{bin: bin, dir: dir, opts: opts}}
 	nports := 1
 	if cluster {
-		nports = 2
+		nports++
+	}
+	if opts.TLS != nil {
+		nports++
 	}
 	for attempt := 1; ; attempt++ {
 		ports, err := freePorts(nports)
@@ -44,9 +47,12 @@ func startNode(name string, opts Options, cluster bool) (*Server, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		s.cfg.port = ports[0]
+		s.cfg.port, ports = ports[0], ports[1:]
 		if cluster {
-			s.cfg.busPort = ports[1]
+			s.cfg.busPort, ports = ports[0], ports[1:]
+		}
+		if opts.TLS != nil {
+			s.cfg.tlsPort = ports[0]
 		}
 		err = s.launch()
 		if err == nil {

@@ -10,6 +10,17 @@ type Options struct {
 	// Args are extra "--name value" style arguments appended after the
 	// package's own, so they can override its defaults.
 	Args []string
+	// TLS, when set, makes the server also listen for TLS on a port of its
+	// own (Server.TLSAddr), with this certificate and key, not asking
+	// clients for certificates. The plaintext port stays, for the package's
+	// own probes.
+	TLS *TLSFiles
+}
+
+// TLSFiles names a PEM certificate (chain) and its private key.
+type TLSFiles struct {
+	CertFile string
+	KeyFile  string
 }
 
 // nodeConfig is everything needed to (re)launch one server process; it is
@@ -19,6 +30,7 @@ type nodeConfig struct {
 	dir     string
 	port    int
 	busPort int // cluster bus port; 0 means not a cluster node
+	tlsPort int // TLS port; 0 means none
 	opts    Options
 }
 
@@ -44,6 +56,14 @@ func (c nodeConfig) args() []string {
 			"--cluster-config-file", c.dir+"/nodes.conf",
 			"--cluster-node-timeout", "2000",
 			"--cluster-port", strconv.Itoa(c.busPort),
+		)
+	}
+	if c.opts.TLS != nil {
+		a = append(a,
+			"--tls-port", strconv.Itoa(c.tlsPort),
+			"--tls-cert-file", c.opts.TLS.CertFile,
+			"--tls-key-file", c.opts.TLS.KeyFile,
+			"--tls-auth-clients", "no",
 		)
 	}
 	if c.opts.Password != "" {

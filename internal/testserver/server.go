@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,15 @@ func StartRedis(opts Options) (*Server, error) {
 // Addr returns the "127.0.0.1:PORT" clients connect to. It stays the same
 // across Kill and Restart.
 func (s *Server) Addr() string { return s.cfg.addr() }
+
+// TLSAddr returns the "127.0.0.1:PORT" of the TLS port, or "" when the
+// server was started without Options.TLS.
+func (s *Server) TLSAddr() string {
+	if s.cfg.tlsPort == 0 {
+		return ""
+	}
+	return "127.0.0.1:" + strconv.Itoa(s.cfg.tlsPort)
+}
 
 // Version returns the server version reported by INFO server (for Valkey,
 // valkey_version, not the redis_version compatibility field).
