@@ -64,6 +64,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		TLSConfig:   cfg.TLS,
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
+	useSentinel(&opt, cfg)
 	wait := &waiters{}
 	listeners := &listeners{keys: layout{prefix: cfg.KeyPrefix}}
 	if cfg.ReplicaReads {

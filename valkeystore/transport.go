@@ -26,9 +26,10 @@ const probeTimeout = 500 * time.Millisecond
 // side says anything until the dial timeout, which then reads as a plain
 // timeout. One PING on a connection of its own tells it at once; a TLS
 // port answers it with an alert or by closing, which is no RESP reply.
-// Custom dialers (ClientOption's DialCtxFn) are left alone.
+// Custom dialers (ClientOption's DialCtxFn) are left alone, and so are
+// sentinels, whose TLS is configured apart from the data nodes'.
 func checkPlaintextPorts(ctx context.Context, opt *valkey.ClientOption, dialTimeout time.Duration) error {
-	if opt.TLSConfig == nil || opt.DialCtxFn != nil {
+	if opt.TLSConfig == nil || opt.DialCtxFn != nil || opt.Sentinel.MasterSet != "" {
 		return nil
 	}
 	for _, addr := range opt.InitAddress {
@@ -44,7 +45,7 @@ func checkPlaintextPorts(ctx context.Context, opt *valkey.ClientOption, dialTime
 // as a reset or EOF. Only looked into after a failure, so a working connect
 // costs nothing.
 func explainConnectError(ctx context.Context, opt *valkey.ClientOption, dialTimeout time.Duration, err error) error {
-	if opt.TLSConfig != nil || opt.DialCtxFn != nil {
+	if opt.TLSConfig != nil || opt.DialCtxFn != nil || opt.Sentinel.MasterSet != "" {
 		return err
 	}
 	for _, addr := range opt.InitAddress {

@@ -214,3 +214,29 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("Resume after Stop: %v", err)
 	}
 }
+
+// A Sentinel setup fails over when its primary dies: the sentinels name
+// the replica, which reports itself the primary.
+func TestSentinelFailsOver(t *testing.T) {
+	t.Parallel()
+	s, err := StartSentinel()
+	Require(t, err)
+	defer s.Stop()
+	primary, err := s.Primary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if primary != s.Nodes()[0] {
+		t.Fatalf("primary %s, want the first node %s", primary.Addr(), s.Nodes()[0].Addr())
+	}
+	if err := primary.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.WaitFailover(primary, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != s.Nodes()[1] {
+		t.Fatalf("promoted %s, want the replica %s", next.Addr(), s.Nodes()[1].Addr())
+	}
+}
