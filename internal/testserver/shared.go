@@ -18,9 +18,9 @@ import (
 //		os.Exit(code)
 //	}
 type Shared struct {
-	mu      sync.Mutex
-	valkey  *Server
-	redis   *Server
+	mu       sync.Mutex
+	valkey   *Server
+	redis    *Server
 	cluster  *Cluster
 	sentinel *Sentinel
 	// A failed start is remembered, so every test reports it without retrying.
