@@ -15,6 +15,7 @@ var (
 	ErrClosed          = driver.ErrClosed
 	ErrNotSupported    = driver.ErrNotSupported
 	ErrFlushNotAllowed = driver.ErrFlushNotAllowed
+	ErrUnavailable     = driver.ErrUnavailable
 
 	// ErrNotFound is what a Loader returns when the source has no value for
 	// the key, and what Get returns for a key cached as absent (see

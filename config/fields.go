@@ -17,9 +17,11 @@ var fieldsOf = map[string][]string{
 		"tls", "dial_timeout", "operation_timeout"},
 	UseValkeyCluster: {"addresses", "username", "password", "key_prefix", "client_name",
 		"tls", "dial_timeout", "operation_timeout"},
+	UseValkeySentinel: {"master_set", "sentinels", "sentinel_username", "sentinel_password",
+		"username", "password", "db", "key_prefix", "client_name", "tls", "dial_timeout", "operation_timeout"},
 }
 
-var providers = []string{UseMemory, UseValkey, UseValkeyCluster}
+var providers = []string{UseMemory, UseValkey, UseValkeyCluster, UseValkeySentinel}
 
 // storage decodes one entry of the storages section.
 func (d *decoder) storage(name string, keyNode, n *yaml.Node) Storage {
@@ -91,6 +93,20 @@ func (d *decoder) field(s *Storage, field, key string, v *yaml.Node) {
 		for i, a := range s.Addresses {
 			d.address(v.Content[min(i, len(v.Content)-1)], fmt.Sprintf("%s[%d]", field, i), a)
 		}
+	case "sentinels":
+		s.Sentinels = d.strings(v, field)
+		for i, a := range s.Sentinels {
+			d.address(v.Content[min(i, len(v.Content)-1)], fmt.Sprintf("%s[%d]", field, i), a)
+		}
+	case "master_set":
+		s.MasterSet = d.str(v, field)
+		if s.MasterSet == "" {
+			d.fail(v, field, "is empty: the name the sentinels monitor the primary under")
+		}
+	case "sentinel_username":
+		s.SentinelUsername = d.str(v, field)
+	case "sentinel_password":
+		s.SentinelPassword = d.str(v, field)
 	case "username":
 		s.Username = d.str(v, field)
 	case "password":
@@ -128,6 +144,15 @@ func (d *decoder) required(s *Storage, keyNode *yaml.Node, path string, fields m
 			d.fail(keyNode, path+".addresses", "missing field: a list of host:port seed nodes")
 		} else if len(n.Content) == 0 && n.Kind == yaml.SequenceNode {
 			d.fail(n, path+".addresses", "is empty: list at least one host:port seed node")
+		}
+	case UseValkeySentinel:
+		if fields["master_set"] == nil {
+			d.fail(keyNode, path+".master_set", "missing field: the name the sentinels monitor the primary under")
+		}
+		if n := fields["sentinels"]; n == nil {
+			d.fail(keyNode, path+".sentinels", "missing field: a list of the sentinels' host:port addresses")
+		} else if len(n.Content) == 0 && n.Kind == yaml.SequenceNode {
+			d.fail(n, path+".sentinels", "is empty: list at least one sentinel's host:port")
 		}
 	}
 }

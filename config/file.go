@@ -7,6 +7,9 @@ const (
 	UseMemory        = "memory"
 	UseValkey        = "valkey"
 	UseValkeyCluster = "valkey-cluster"
+	// UseValkeySentinel is a primary (with replicas) found through Valkey
+	// Sentinel, followed across failovers.
+	UseValkeySentinel = "valkey-sentinel"
 )
 
 // DefaultValkeyPort is the port of a valkey entry that names a host and no
@@ -27,7 +30,8 @@ type File struct {
 // Storage is one entry of the storages section.
 type Storage struct {
 	Name string
-	// Use is the provider: UseMemory, UseValkey or UseValkeyCluster.
+	// Use is the provider: UseMemory, UseValkey, UseValkeyCluster or
+	// UseValkeySentinel.
 	Use string
 	// Prefix is the storage's namespace; it defaults to Name, so storages
 	// sharing a server never share keys by accident.
@@ -52,6 +56,14 @@ type Storage struct {
 
 	DialTimeout      time.Duration
 	OperationTimeout time.Duration
+
+	// valkey-sentinel: the master set, the sentinels' host:port addresses,
+	// and the sentinels' own credentials (Username and Password are the
+	// data nodes').
+	MasterSet        string
+	Sentinels        []string
+	SentinelUsername string
+	SentinelPassword string
 }
 
 // TLS configures TLS to a Valkey server.

@@ -108,6 +108,10 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"UnknownDefault", "default: nope\nstorages:\n  s:\n    use: memory\n", 1, "default", `"nope"`},
 		{"NoDefaultAmongSeveral", "storages:\n  a:\n    use: memory\n  b:\n    use: memory\n", 2, "default", "none is the default"},
 		{"NoStoragesSection", "default: a\n", 1, "storages", "missing section"},
+		{"MissingMasterSet", "storages:\n  s:\n    use: valkey-sentinel\n    sentinels: [\"a:1\"]\n", 2, "storages.s.master_set", "missing field"},
+		{"MissingSentinels", "storages:\n  s:\n    use: valkey-sentinel\n    master_set: m\n", 2, "storages.s.sentinels", "missing field"},
+		{"BadSentinelAddress", "storages:\n  s:\n    use: valkey-sentinel\n    master_set: m\n    sentinels: [\"a\"]\n", 5, "storages.s.sentinels[0]", "not host:port"},
+		{"HostOnSentinel", "storages:\n  s:\n    use: valkey-sentinel\n    master_set: m\n    sentinels: [\"a:1\"]\n    host: a\n", 6, "storages.s.host", "unknown key for use: valkey-sentinel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Parse("conf/app.yaml", []byte(tc.file), config.ParseOptions{LookupEnv: env(nil)})

@@ -9,6 +9,9 @@ func (s Storage) redacted() storageFields {
 	if s.Password != "" {
 		s.Password = "[redacted]"
 	}
+	if s.SentinelPassword != "" {
+		s.SentinelPassword = "[redacted]"
+	}
 	return storageFields(s)
 }
 

@@ -57,7 +57,7 @@ func build(ctx context.Context, s Storage) (driver.Provider, error) {
 	switch s.Use {
 	case UseMemory:
 		return memory.New(memory.Config{MaxEntries: s.MaxEntries})
-	case UseValkey, UseValkeyCluster:
+	case UseValkey, UseValkeyCluster, UseValkeySentinel:
 		cfg := valkeystore.Config{
 			Addrs:            s.Addrs(),
 			Username:         s.Username,
@@ -74,6 +74,13 @@ func build(ctx context.Context, s Storage) (driver.Provider, error) {
 				return nil, err
 			}
 			cfg.TLS = t
+		}
+		if s.Use == UseValkeySentinel {
+			cfg.Addrs = nil
+			cfg.Sentinel = &valkeystore.SentinelConfig{
+				MasterSet: s.MasterSet, Addrs: s.Sentinels,
+				Username: s.SentinelUsername, Password: s.SentinelPassword, TLS: cfg.TLS,
+			}
 		}
 		p, err := valkeystore.New(ctx, cfg)
 		if err != nil {

@@ -136,3 +136,46 @@ func TestOpenFailuresNameTheStorage(t *testing.T) {
 		})
 	}
 }
+
+// A valkey-sentinel entry reaches the primary the sentinels name, with the
+// sentinels' password kept out of the entry's formatting.
+func TestLoadSentinelStorage(t *testing.T) {
+	s := servers.Sentinel(t)
+	addrs := s.Addrs()
+	path := writeFile(t, fmt.Sprintf(`
+storages:
+  ha:
+    use: valkey-sentinel
+    master_set: %s
+    sentinels: [%q, %q]
+    dial_timeout: 2s
+`, s.MasterSet(), addrs[0], addrs[1]))
+	reg, err := config.Load(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	st := reg.Default()
+	ctx := t.Context()
+	if err := st.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, found, err := st.Get(ctx, "k"); err != nil || !found || string(v) != "v" {
+		t.Fatalf("Get = %q, %v, %v", v, found, err)
+	}
+	primary, err := s.Primary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := testserver.Command(primary.Addr(), "DBSIZE")
+	if n, _ := v.(int64); err != nil || n == 0 {
+		t.Fatalf("the primary holds %v keys (%v), want the storage's", v, err)
+	}
+	f, err := config.Parse("x.yaml", []byte("storages:\n  ha:\n    use: valkey-sentinel\n    master_set: m\n    sentinels: [\"a:1\"]\n    sentinel_password: hunter2\n"), config.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := fmt.Sprintf("%v %+v %#v", f.Storages[0], f.Storages[0], f.Storages[0]); strings.Contains(text, "hunter2") {
+		t.Fatalf("the sentinel password is formatted: %s", text)
+	}
+}

@@ -21,6 +21,15 @@ var (
 	// ErrFlushNotAllowed is returned by Flush unless the provider was
 	// configured to allow wiping the whole database.
 	ErrFlushNotAllowed = errors.New("valcache: flush not allowed by configuration")
+	// ErrUnavailable is matched by every error that says the store could not
+	// serve the call, whatever the call was: no connection, a refused or reset
+	// connection, no reply within the provider's own timeout, or a reply such
+	// as LOADING, BUSY, CLUSTERDOWN, MASTERDOWN, TRYAGAIN, READONLY or OOM.
+	// Callers can then tell "try later, or elsewhere" from a mistake in the
+	// call, without knowing the store. The underlying error stays in the
+	// chain. A call cut short by its caller's own cancellation or deadline
+	// does not match: it reports the context's error.
+	ErrUnavailable = errors.New("valcache: store unavailable")
 )
 
 // ValueTooLargeError says how large a rejected value was and what the limit

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it is missing: Valkey 8 (from Debian's
-# bookworm-backports suite, added to apt's sources when absent) and Redis 7.
+# Installs what the test suite needs when it is missing: Valkey 8 with its
+# Sentinel (from Debian's bookworm-backports suite, added to apt's sources when
+# absent) and Redis 7.
 # Safe to run again: it does nothing when every binary is already present.
 set -euo pipefail
 
 need=()
 command -v valkey-server >/dev/null 2>&1 || need+=(valkey-server)
 command -v valkey-cli >/dev/null 2>&1 || need+=(valkey-tools)
+command -v valkey-sentinel >/dev/null 2>&1 || need+=(valkey-sentinel)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
@@ -61,7 +63,7 @@ fi
 
 # The packages start system services on their default ports; the tests start
 # their own servers on free ports, so the system ones are stopped to stay out of the way.
-for svc in valkey-server redis-server; do
+for svc in valkey-server valkey-sentinel redis-server; do
   if command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

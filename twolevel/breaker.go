@@ -13,9 +13,16 @@ import (
 	"github.com/valcache/valcache/valkeystore"
 )
 
-// ErrUnavailable is returned while the circuit is open: the shared store
-// failed repeatedly and is not being called until a probe succeeds.
-var ErrUnavailable = errors.New("twolevel: shared store unavailable (circuit open)")
+// ErrUnavailable is the driver's: it matches every error saying the shared
+// store could not serve, whether the store itself said so or the circuit is
+// open.
+var ErrUnavailable = driver.ErrUnavailable
+
+// ErrCircuitOpen is returned while the circuit is open: the shared store
+// failed repeatedly and is not being called until a probe succeeds. It
+// matches ErrUnavailable. Telling it apart from a failed call matters to
+// writes: a call that never left the process cannot have changed the store.
+var ErrCircuitOpen = fmt.Errorf("twolevel: circuit open: %w", ErrUnavailable)
 
 // State is the circuit breaker's state.
 type State int32
@@ -72,7 +79,7 @@ func (b *breaker) allow() (probe bool, err error) {
 			return true, nil
 		}
 	}
-	return false, fmt.Errorf("%w: %w", ErrUnavailable, b.lastErr)
+	return false, fmt.Errorf("%w: %w", ErrCircuitOpen, b.lastErr)
 }
 
 // done takes the outcome of a call allow let through; telling says
@@ -127,7 +134,7 @@ func telling(ctx context.Context, err error) bool {
 		errors.Is(err, driver.ErrNotSupported),
 		errors.Is(err, driver.ErrFlushNotAllowed),
 		errors.Is(err, driver.ErrClosed),
-		errors.Is(err, ErrUnavailable),
+		errors.Is(err, ErrCircuitOpen),
 		errors.As(err, &lf):
 		return false
 	}

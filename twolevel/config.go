@@ -67,10 +67,11 @@ type Config struct {
 	StaleIfError time.Duration
 
 	// BreakerFailures consecutive failures of the shared store (errors, not
-	// misses) open the circuit: calls then fail at once with ErrUnavailable
-	// instead of waiting for their deadline. After BreakerCooldown one call
-	// is let through as a probe; its success closes the circuit. Zero means
-	// the defaults; a negative BreakerFailures disables the breaker.
+	// misses) open the circuit: calls then fail at once with ErrCircuitOpen
+	// (which matches ErrUnavailable) instead of waiting for their deadline.
+	// After BreakerCooldown one call is let through as a probe; its success
+	// closes the circuit. Zero means the defaults; a negative BreakerFailures
+	// disables the breaker.
 	BreakerFailures int
 	BreakerCooldown time.Duration
 

@@ -130,7 +130,9 @@ func (p *Provider) write(ctx context.Context, key driver.Key, fn func() error) e
 	return err
 }
 
-func isUnavailable(err error) bool { return errorsIs(err, ErrUnavailable) }
+// isUnavailable reports whether the call was refused by the open circuit,
+// and so never reached the store.
+func isUnavailable(err error) bool { return errorsIs(err, ErrCircuitOpen) }
 
 // Close stops following invalidations and closes both levels.
 func (p *Provider) Close() error {

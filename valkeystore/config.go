@@ -31,8 +31,12 @@ var ErrInvalidConfig = errors.New("valkeystore: invalid config")
 type Config struct {
 	// Addrs are host:port addresses. One address may be a single node or any
 	// node of a cluster: the mode is detected. Several addresses are seeds of
-	// a cluster.
+	// a cluster. Leave it empty with Sentinel, which has addresses of its own.
 	Addrs []string
+
+	// Sentinel, when set, finds the primary through Valkey Sentinel instead
+	// of Addrs, and follows it across failovers.
+	Sentinel *SentinelConfig
 
 	// Username and Password authenticate (ACL user, or the default user when
 	// Username is empty).
@@ -113,7 +117,9 @@ type Config struct {
 	AllowUnsafeFLUSHDB bool
 
 	// MaxValueBytes is the largest value accepted; zero means
-	// DefaultMaxValueBytes.
+	// DefaultMaxValueBytes. New lowers it to the server's proto-max-bulk-len
+	// when that is smaller (and CONFIG GET is allowed), since the server
+	// drops the connection of a command with a larger argument.
 	MaxValueBytes int
 
 	// SkipPolicyCheck stops New from reading maxmemory-policy (with CONFIG
@@ -126,6 +132,32 @@ type Config struct {
 	// ClientOption, when set, may adjust the valkey-go options just before the
 	// client is created, for settings this Config does not cover.
 	ClientOption func(*valkey.ClientOption)
+}
+
+// DefaultSentinelRefresh is how often the sentinels are asked for the
+// primary when SentinelConfig.RefreshInterval is zero.
+const DefaultSentinelRefresh = 5 * time.Second
+
+// SentinelConfig reaches a primary (with its replicas) managed by Valkey
+// Sentinel. The client asks the sentinels for the primary of MasterSet,
+// connects to it with Config's credentials, TLS and DB, and moves to the
+// new primary when the sentinels announce a failover (and, in case such an
+// announcement was missed, when a periodic check finds another primary).
+type SentinelConfig struct {
+	// MasterSet is the name the sentinels monitor the primary under.
+	MasterSet string
+	// Addrs are the host:port addresses of one or more sentinels.
+	Addrs []string
+	// Username and Password authenticate to the sentinels, which may have
+	// credentials of their own; Config's are used for the data nodes.
+	Username string
+	Password string
+	// TLS, when set, is used for the connections to the sentinels.
+	TLS *tls.Config
+	// RefreshInterval is how often the sentinels are asked whether the
+	// primary changed, besides following their announcements. Zero means
+	// DefaultSentinelRefresh; negative turns the check off.
+	RefreshInterval time.Duration
 }
 
 func (c *Config) withDefaults() {
@@ -157,10 +189,17 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func (c *Config) validate() error {
-	if len(c.Addrs) == 0 {
+	if err := c.validateSentinel(); err != nil {
+		return err
+	}
+	addrs := c.Addrs
+	if c.Sentinel != nil {
+		addrs = c.Sentinel.Addrs
+	}
+	if len(addrs) == 0 {
 		return fmt.Errorf("%w: Addrs is empty", ErrInvalidConfig)
 	}
-	for _, a := range c.Addrs {
+	for _, a := range addrs {
 		if a == "" || !strings.Contains(a, ":") {
 			return fmt.Errorf("%w: address %q is not host:port", ErrInvalidConfig, a)
 		}
@@ -187,6 +226,23 @@ func (c *Config) validate() error {
 	}
 	if c.MaxValueBytes < 0 {
 		return fmt.Errorf("%w: MaxValueBytes %d is negative", ErrInvalidConfig, c.MaxValueBytes)
+	}
+	return nil
+}
+
+func (c *Config) validateSentinel() error {
+	if c.Sentinel == nil {
+		return nil
+	}
+	switch {
+	case len(c.Addrs) > 0:
+		return fmt.Errorf("%w: both Addrs and Sentinel are set: with Sentinel, give the sentinels' addresses as Sentinel.Addrs", ErrInvalidConfig)
+	case c.Sentinel.MasterSet == "":
+		return fmt.Errorf("%w: Sentinel.MasterSet is empty", ErrInvalidConfig)
+	case len(c.Sentinel.Addrs) == 0:
+		return fmt.Errorf("%w: Sentinel.Addrs is empty", ErrInvalidConfig)
+	case c.ReplicaReads:
+		return fmt.Errorf("%w: ReplicaReads is for a cluster, not for Sentinel", ErrInvalidConfig)
 	}
 	return nil
 }

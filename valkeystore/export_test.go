@@ -16,7 +16,8 @@ func (p *Provider) FenceKeyName(k driver.Key) string {
 	return fence
 }
 
-// EntryKeyName exposes the name an entry is stored under.
+// EntryKeyName exposes the name an entry is stored under, so that tests can
+// read it behind the provider's back or find its slot.
 func (p *Provider) EntryKeyName(k driver.Key) string { return p.keys.entryKey(k) }
 
 // VersionKeyName exposes the name of a version copy.
@@ -24,3 +25,7 @@ func (p *Provider) VersionKeyName(k driver.VersionKey) string { return p.keys.ve
 
 // IsVersionKeyName exposes the test for a version copy's name.
 func IsVersionKeyName(name string) bool { return isVersionKey(name) }
+
+// RateKeyName exposes the name of a rate-limit key, so that tests can find
+// its slot.
+func (p *Provider) RateKeyName(k driver.Key) string { return p.keys.coordKey(rateKind, k) }

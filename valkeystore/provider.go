@@ -26,8 +26,8 @@ type Provider struct {
 	cfg     Config
 	log     *slog.Logger
 	closed  atomic.Bool
-	// opDeadline bounds single-key calls; see sharedDeadline.
-	opDeadline *sharedDeadline
+	// opDeadline bounds single-key calls; see sharedDeadline and opDeadlines.
+	opDeadline *opDeadlines
 	// waiters are woken by the server's invalidation pushes; tracking says
 	// whether the client asked for them (client-side caching is on).
 	waiters  *waiters
@@ -70,6 +70,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		TLSConfig:   cfg.TLS,
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
+	useSentinel(&opt, cfg)
 	wait := &waiters{}
 	keys := newLayout(cfg.KeyPrefix, cfg.IndexPrefix)
 	listeners := &listeners{keys: keys}
@@ -116,11 +117,15 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		}
 		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
 	}
+	if err := checkPlaintextPorts(ctx, &opt, cfg.DialTimeout); err != nil {
+		return nil, err
+	}
 	client, err := valkey.NewClient(opt)
 	if err != nil {
 		if cfg.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
 			return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
 		}
+		err = explainConnectError(ctx, &opt, cfg.DialTimeout, err)
 		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
 	}
 	p := &Provider{
@@ -136,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		optOut:    cfg.TrackAllReads,
 	}
 	if p.cluster {
-		p.client = pinningClient{client}
+		p.client = transientRetry{pinningClient{client}}
 	}
 	if p.cluster && cfg.DB != 0 {
 		client.Close()
@@ -149,7 +154,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if !cfg.SkipPolicyCheck {
 		p.checkEvictionPolicy(ctx)
 	}
-	p.opDeadline = newSharedDeadline(cfg.OperationTimeout)
+	p.capValueSize(ctx)
+	p.opDeadline = newOpDeadlines(newSharedDeadline(cfg.OperationTimeout))
 	return p, nil
 }
 
@@ -191,12 +197,15 @@ func (p *Provider) Close() error {
 }
 
 // deadline bounds a call by timeout unless its context already ends sooner,
-// in which case no timer is made.
+// in which case no timer is made. A deadline it sets is marked as the
+// provider's own (ownDeadline), so that running out of it reports the
+// store unavailable rather than the caller's deadline.
 func (p *Provider) deadline(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= timeout {
 		return ctx, noCancel
 	}
-	return context.WithTimeout(ctx, timeout)
+	c, cancel := context.WithTimeout(ctx, timeout)
+	return ownDeadline{c}, cancel
 }
 
 // gate fails calls on a closed provider before they reach the client.
@@ -207,11 +216,16 @@ func (p *Provider) gate() error {
 	return nil
 }
 
-// wrap names the operation in an error and maps the client's closing error
-// to driver.ErrClosed.
+// wrap names the operation in an error, maps the client's closing error to
+// driver.ErrClosed, and marks what says the store could not serve (see
+// outage) with driver.ErrUnavailable, keeping the client's error in the
+// chain for errors.As.
 func wrap(op string, err error) error {
-	if errors.Is(err, valkey.ErrClosing) {
+	switch {
+	case errors.Is(err, valkey.ErrClosing):
 		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrClosed, err)
+	case outage(err) && !errors.Is(err, driver.ErrUnavailable):
+		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrUnavailable, err)
 	}
 	return fmt.Errorf("valkeystore: %s: %w", op, err)
 }

@@ -1,9 +1,9 @@
 package valkeystore
 
 import (
+	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -94,24 +94,20 @@ func (l *listeners) notify(msgs []valkey.ValkeyMessage) {
 // Unavailable reports whether err says the server could not serve the call
 // (no connection, a timeout, or a reply such as LOADING, BUSY, CLUSTERDOWN,
 // MASTERDOWN, TRYAGAIN, READONLY or OOM), as opposed to a reply about the
-// call itself (WRONGTYPE, NOPERM, a syntax error). Circuit breakers count
-// only the former.
+// call itself (WRONGTYPE, NOPERM, a syntax error) or a cancelled call.
+// Circuit breakers count only the former. Unlike errors.Is(err,
+// driver.ErrUnavailable), it counts every deadline error, the caller's too:
+// a breaker tells those apart by its caller's context, which it has.
 func Unavailable(err error) bool {
-	if err == nil {
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
 		return false
+	case errors.Is(err, driver.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return true
 	}
 	var ve *valkey.ValkeyError
 	if errors.As(err, &ve) {
-		if valkey.IsValkeyNil(ve) {
-			return false
-		}
-		msg := ve.Error()
-		for _, code := range []string{"LOADING", "BUSY", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "OOM"} {
-			if strings.HasPrefix(msg, code) {
-				return true
-			}
-		}
-		return false
+		return outageReply(ve)
 	}
-	return true
+	return !valkey.IsParseErr(err)
 }

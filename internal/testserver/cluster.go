@@ -31,13 +31,20 @@ type Cluster struct {
 // with valkey-cli --cluster create, and returns once every node reports a
 // fully covered, healthy cluster and every replica is linked to its primary.
 func StartCluster() (*Cluster, error) {
+	return StartClusterWith(Options{})
+}
+
+// StartClusterWith is StartCluster with opts given to every node, for a
+// test that needs a cluster configured otherwise (say, with
+// cluster-require-full-coverage off).
+func StartClusterWith(opts Options) (*Cluster, error) {
 	cli, err := lookBinary("valkey-cli")
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{}
 	for range clusterNodes {
-		n, err := startNode("valkey-server", Options{}, true)
+		n, err := startNode("valkey-server", opts, true)
 		if err != nil {
 			c.Stop()
 			return nil, err
@@ -110,6 +117,43 @@ func (c *Cluster) Primaries() []string {
 // nodes.conf, which Kill leaves in place).
 func (c *Cluster) Nodes() []*Server {
 	return append([]*Server(nil), c.nodes...)
+}
+
+// Shard returns the node serving as the primary at addr and the nodes
+// replicating it, as that primary reports them now, so that a test can take
+// a whole shard down.
+func (c *Cluster) Shard(addr string) ([]*Server, error) {
+	v, err := command(addr, "", probeTimeout, "CLUSTER", "NODES")
+	if err != nil {
+		return nil, fmt.Errorf("testserver: CLUSTER NODES on %s: %w", addr, err)
+	}
+	text, _ := v.(string)
+	var self string
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	for _, line := range lines {
+		if f := strings.Fields(line); len(f) >= 3 && strings.Contains(f[2], "myself") {
+			self = f[0]
+		}
+	}
+	byAddr := make(map[string]*Server, len(c.nodes))
+	for _, n := range c.nodes {
+		byAddr[n.Addr()] = n
+	}
+	shard := []*Server{byAddr[addr]}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[3] != self {
+			continue
+		}
+		host, _, _ := strings.Cut(f[1], "@")
+		if n := byAddr[host]; n != nil {
+			shard = append(shard, n)
+		}
+	}
+	if self == "" || shard[0] == nil {
+		return nil, fmt.Errorf("testserver: %s is not a node of this cluster", addr)
+	}
+	return shard, nil
 }
 
 // Stop stops all nodes in parallel and removes their dirs. Idempotent.

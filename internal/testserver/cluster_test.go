@@ -32,6 +32,22 @@ func TestCluster(t *testing.T) {
 	if len(primaries) != 3 {
 		t.Fatalf("Primaries = %v, want 3", primaries)
 	}
+	seen := map[string]bool{}
+	for _, p := range primaries {
+		shard, err := c.Shard(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(shard) != 2 || shard[0].Addr() != p || shard[1].Addr() == p {
+			t.Fatalf("Shard(%s) = %v, want the primary and its one replica", p, shard)
+		}
+		for _, n := range shard {
+			seen[n.Addr()] = true
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("the shards hold %d distinct nodes, want 6", len(seen))
+	}
 	for _, p := range primaries {
 		if !slices.Contains(addrs, p) {
 			t.Errorf("primary %s not among Addrs", p)

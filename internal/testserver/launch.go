@@ -25,6 +25,12 @@ var errPortTaken = errors.New("port already in use")
 // ports, retrying with new ports when another process grabbed one.
 // cluster selects a cluster node, which needs a second (bus) port.
 func startNode(name string, opts Options, cluster bool) (*Server, error) {
+	return startProcessNode(name, opts, cluster, nil)
+}
+
+// startProcessNode is startNode, for a sentinel too: its file is written
+// anew for each port tried.
+func startProcessNode(name string, opts Options, cluster bool, sentinel *sentinelSpec) (*Server, error) {
 	bin, err := lookBinary(name)
 	if err != nil {
 		return nil, err
@@ -33,10 +39,13 @@ func startNode(name string, opts Options, cluster bool) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testserver: temp dir: %w", err)
 	}
-	s := &Server{cfg: nodeConfig{bin: bin, dir: dir, opts: opts}}
+	s := &Server{cfg: nodeConfig{bin: bin, dir: dir, opts: opts, sentinel: sentinel}}
 	nports := 1
 	if cluster {
-		nports = 2
+		nports++
+	}
+	if opts.TLS != nil {
+		nports++
 	}
 	for attempt := 1; ; attempt++ {
 		ports, err := freePorts(nports)
@@ -44,9 +53,18 @@ func startNode(name string, opts Options, cluster bool) (*Server, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		s.cfg.port = ports[0]
+		s.cfg.port, ports = ports[0], ports[1:]
 		if cluster {
-			s.cfg.busPort = ports[1]
+			s.cfg.busPort, ports = ports[0], ports[1:]
+		}
+		if opts.TLS != nil {
+			s.cfg.tlsPort = ports[0]
+		}
+		if sentinel != nil {
+			if err := os.WriteFile(sentinelConfPath(dir), []byte(s.cfg.sentinelConf()), 0o600); err != nil {
+				os.RemoveAll(dir)
+				return nil, fmt.Errorf("testserver: write sentinel config: %w", err)
+			}
 		}
 		err = s.launch()
 		if err == nil {

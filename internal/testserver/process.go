@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"time"
 )
 
@@ -73,6 +74,18 @@ func (p *process) kill() error {
 	}
 	if !p.wait(10 * time.Second) {
 		return fmt.Errorf("testserver: pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
+	}
+	return nil
+}
+
+// signal sends sig to a running process; a process that has exited already
+// needs none.
+func (p *process) signal(sig syscall.Signal) error {
+	if p.exited() {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("testserver: signal %v to pid %d: %w", sig, p.cmd.Process.Pid, err)
 	}
 	return nil
 }

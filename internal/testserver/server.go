@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,6 +22,7 @@ type Server struct {
 	product string   // "valkey" or "redis", from INFO server
 	version string   // from INFO server at the last (re)start
 	stopped bool     // Stop was called; dir is gone
+	paused  bool     // Pause was called and Resume not yet
 }
 
 // StartValkey starts valkey-server and returns once it answers PING.
@@ -48,6 +51,15 @@ func StartRedis(opts Options) (*Server, error) {
 // across Kill and Restart.
 func (s *Server) Addr() string { return s.cfg.addr() }
 
+// TLSAddr returns the "127.0.0.1:PORT" of the TLS port, or "" when the
+// server was started without Options.TLS.
+func (s *Server) TLSAddr() string {
+	if s.cfg.tlsPort == 0 {
+		return ""
+	}
+	return "127.0.0.1:" + strconv.Itoa(s.cfg.tlsPort)
+}
+
 // Version returns the server version reported by INFO server (for Valkey,
 // valkey_version, not the redis_version compatibility field).
 func (s *Server) Version() string {
@@ -67,6 +79,9 @@ func (s *Server) Stop() error {
 	}
 	s.stopped = true
 	var errs []error
+	if err := s.resumeLocked(); err != nil {
+		errs = append(errs, err)
+	}
 	if s.proc != nil && !s.proc.exited() {
 		errs = append(errs, s.shutdown())
 	}
@@ -113,6 +128,7 @@ func (s *Server) Restart() error {
 			return err
 		}
 	}
+	s.paused = false
 	var err error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		if err = s.launch(); err == nil || !errors.Is(err, errPortTaken) {
@@ -121,4 +137,40 @@ func (s *Server) Restart() error {
 		time.Sleep(rebindPause)
 	}
 	return err
+}
+
+// Pause stops the process with SIGSTOP, as a server that hangs (a long
+// fork, a stalled disk, a frozen VM) would look to its clients: its port
+// and connections stay open, the kernel still accepts new connections, but
+// nothing is answered. Resume lets it go on; Stop, Kill and Restart work on
+// a paused server too.
+func (s *Server) Pause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || s.stopped {
+		return fmt.Errorf("testserver: Pause of %s, which is not running", s.cfg.addr())
+	}
+	if err := s.proc.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	s.paused = true
+	return nil
+}
+
+// Resume continues a paused server with SIGCONT. A no-op if it is not paused.
+func (s *Server) Resume() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resumeLocked()
+}
+
+func (s *Server) resumeLocked() error {
+	if !s.paused || s.proc == nil {
+		return nil
+	}
+	if err := s.proc.signal(syscall.SIGCONT); err != nil {
+		return err
+	}
+	s.paused = false
+	return nil
 }

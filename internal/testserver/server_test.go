@@ -186,3 +186,57 @@ func TestLaunchDetectsPortInUse(t *testing.T) {
 		t.Errorf("error lacks the log tail: %v", err)
 	}
 }
+
+// A paused server keeps its port but answers nothing until resumed, and a
+// paused server still stops.
+func TestPauseResume(t *testing.T) {
+	t.Parallel()
+	s := startValkey(t, Options{})
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := commandString(s.Addr(), "", 300*time.Millisecond, "PING"); err == nil {
+		t.Fatalf("a paused server answered PING with %q", got)
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ping(s.Addr()); err != nil || got != "PONG" {
+		t.Fatalf("PING after Resume = %q, %v", got, err)
+	}
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop of a paused server: %v", err)
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatalf("Resume after Stop: %v", err)
+	}
+}
+
+// A Sentinel setup fails over when its primary dies: the sentinels name
+// the replica, which reports itself the primary.
+func TestSentinelFailsOver(t *testing.T) {
+	t.Parallel()
+	s, err := StartSentinel()
+	Require(t, err)
+	defer s.Stop()
+	primary, err := s.Primary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if primary != s.Nodes()[0] {
+		t.Fatalf("primary %s, want the first node %s", primary.Addr(), s.Nodes()[0].Addr())
+	}
+	if err := primary.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.WaitFailover(primary, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != s.Nodes()[1] {
+		t.Fatalf("promoted %s, want the replica %s", next.Addr(), s.Nodes()[1].Addr())
+	}
+}

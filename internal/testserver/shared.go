@@ -18,12 +18,13 @@ import (
 //		os.Exit(code)
 //	}
 type Shared struct {
-	mu      sync.Mutex
-	valkey  *Server
-	redis   *Server
-	cluster *Cluster
+	mu       sync.Mutex
+	valkey   *Server
+	redis    *Server
+	cluster  *Cluster
+	sentinel *Sentinel
 	// A failed start is remembered, so every test reports it without retrying.
-	valkeyErr, redisErr, clusterErr error
+	valkeyErr, redisErr, clusterErr, sentinelErr error
 }
 
 // Valkey returns the shared Valkey single node, starting it if needed.
@@ -62,6 +63,20 @@ func (s *Shared) Cluster(tb testing.TB) *Cluster {
 	return s.cluster
 }
 
+// Sentinel returns the shared Sentinel setup, starting it if needed. It is
+// not among Backends, whose clients are given plain addresses; a test that
+// fails it over should start a setup of its own.
+func (s *Shared) Sentinel(tb testing.TB) *Sentinel {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sentinel == nil && s.sentinelErr == nil {
+		s.sentinel, s.sentinelErr = StartSentinel()
+	}
+	Require(tb, s.sentinelErr)
+	return s.sentinel
+}
+
 // Stop stops every server that was started.
 func (s *Shared) Stop() {
 	s.mu.Lock()
@@ -74,6 +89,9 @@ func (s *Shared) Stop() {
 	}
 	if s.cluster != nil {
 		_ = s.cluster.Stop()
+	}
+	if s.sentinel != nil {
+		_ = s.sentinel.Stop()
 	}
 }
 
