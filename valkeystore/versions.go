@@ -49,6 +49,18 @@ func readVersion(resp valkey.ValkeyResult) (driver.Version, error) {
 	return parseVersion(s)
 }
 
+// versionOf reads one element of an MGET reply: nil is a missing key (0).
+func versionOf(m valkey.ValkeyMessage) (driver.Version, error) {
+	if m.IsNil() {
+		return 0, nil
+	}
+	s, err := m.ToString()
+	if err != nil {
+		return 0, err
+	}
+	return parseVersion(s)
+}
+
 // VersionGroups implements driver.VersionGroups.
 func (p *Provider) VersionGroups() int { return groupCount }
 
@@ -67,19 +79,57 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 	if p.follow != nil && (!p.cluster || sameGroup(keys)) {
 		return p.readFollowing(ctx, keys, nil, "versions")
 	}
-	cmds := make(valkey.Commands, len(keys))
+	// One MGET per group: a group's copies share a slot.
+	byGroup := map[int][]int{}
+	var order []int
 	for i, k := range keys {
-		cmds[i] = p.client.B().Get().Key(p.keys.versionKey(k)).Build()
+		if _, ok := byGroup[k.Group]; !ok {
+			order = append(order, k.Group)
+		}
+		byGroup[k.Group] = append(byGroup[k.Group], i)
+	}
+	cmds := make(valkey.Commands, len(order))
+	for j, g := range order {
+		names := make([]string, len(byGroup[g]))
+		for n, i := range byGroup[g] {
+			names[n] = p.keys.versionKey(keys[i])
+		}
+		cmds[j] = p.client.B().Mget().Key(names...).Build()
 	}
 	out := make([]driver.Version, len(keys))
-	for i, resp := range p.client.DoMulti(ctx, cmds...) {
-		v, err := readVersion(resp)
+	for j, resp := range p.client.DoMulti(ctx, cmds...) {
+		idx := byGroup[order[j]]
+		values, err := resp.ToArray()
+		if err == nil && len(values) != len(idx) {
+			err = errShortReply
+		}
 		if err != nil {
 			return nil, wrap("versions", err)
 		}
-		out[i] = v
+		for n, i := range idx {
+			v, err := versionOf(values[n])
+			if err != nil {
+				return nil, wrap("versions", err)
+			}
+			out[i] = v
+		}
 	}
+	p.forgetDiffering(keys, out)
 	return out, nil
+}
+
+// forgetDiffering forgets followed copies that a read found changed: a
+// push about them is on its way, and until it lands what is followed is
+// out of date.
+func (p *Provider) forgetDiffering(keys []driver.VersionKey, now []driver.Version) {
+	if p.follow == nil {
+		return
+	}
+	for i, k := range keys {
+		if st, ok := p.follow.known(k); ok && st.version != now[i] {
+			p.follow.invalidate(k)
+		}
+	}
 }
 
 // Followed implements driver.FollowedVersions: versions this process
@@ -488,16 +538,9 @@ func (p *Provider) mgetVersioned(ctx context.Context, name string, vkey driver.V
 	if err != nil {
 		return nil, false, 0, wrap("get", err)
 	}
-	var v driver.Version
-	s, err := values[1].ToString()
-	switch {
-	case valkey.IsValkeyNil(err):
-	case err != nil:
+	v, err := versionOf(values[1])
+	if err != nil {
 		return nil, false, 0, wrap("get", err)
-	default:
-		if v, err = parseVersion(s); err != nil {
-			return nil, false, 0, wrap("get", err)
-		}
 	}
 	if b == nil {
 		b = []byte{}
