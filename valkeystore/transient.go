@@ -36,6 +36,12 @@ type transientRetry struct {
 // CLUSTERDOWN or TRYAGAIN reply, or no node known for the slot (valkey-go's
 // map of the cluster after such a reply), which never sent the command.
 func transientReply(err error) bool {
+	return err != nil && transientError(err)
+}
+
+// transientError is transientReply for an error; apart, so that a call
+// that succeeded costs no allocation for errors.As's target.
+func transientError(err error) bool {
 	var ve *valkey.ValkeyError
 	if !errors.As(err, &ve) {
 		return errors.Is(err, valkey.ErrNoSlot)
