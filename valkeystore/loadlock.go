@@ -1,6 +1,7 @@
 package valkeystore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -115,6 +116,27 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 	defer cancel()
 	token := newToken()
 	name := p.keys.entryKey(key)
+	if seen == nil {
+		// The common case, a key nobody holds: SET NX GET takes it, or
+		// returns what is there, in one command without a script.
+		cmd := p.client.B().Set().Key(name).Value(placeholderPrefix + token).Nx().Get().PxMilliseconds(millis(lease)).Build()
+		held, err := p.client.Do(ctx, cmd).AsBytes()
+		switch {
+		case valkey.IsValkeyNil(err):
+			return token, true, nil, nil
+		case err != nil:
+			return "", false, nil, wrap("acquire load", err)
+		case bytes.HasPrefix(held, []byte(failurePrefix)):
+			// A failed load's mark: taken over by the script below.
+		case isPlaceholder(held):
+			return token, false, nil, nil
+		default:
+			if held == nil {
+				held = []byte{}
+			}
+			return token, false, held, nil
+		}
+	}
 	script, match := acquireScript, failurePrefix
 	if seen != nil {
 		sum := sha1.Sum(seen)
