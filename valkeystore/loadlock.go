@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valcache/valcache/driver"
@@ -31,9 +32,17 @@ func isPlaceholder(b []byte) bool {
 	return len(b) > 0 && b[0] == markerPrefix[0] && strings.HasPrefix(string(b), markerPrefix)
 }
 
-// pollFallback bounds how long a waiter sleeps without an invalidation, in
-// case a push is lost (reconnect) or tracking is unavailable.
+// pollFallback bounds how long a waiter sleeps without an invalidation
+// where there are no pushes (tracking is off).
 const pollFallback = 200 * time.Millisecond
+
+// loadWaitSafety bounds a load waiter's sleep where pushes wake it. Every
+// way a load ends reaches it without polling: the loader's write, failure
+// mark or release changes the key (pushed; and this provider's own changes,
+// which NOLOOP does not push back, wake its waiters directly), an expired
+// lease deletes it (pushed), and a lost connection or a flush wakes every
+// waiter. The bound is only a safety net.
+const loadWaitSafety = 5 * time.Second
 
 // acquireScript sets the placeholder on an absent key, or over a failure
 // mark: the mark answers the waiters of the load that failed, and a new
@@ -85,11 +94,13 @@ func (p *Provider) FailLoad(ctx context.Context, key driver.Key, token, reason s
 	if len(reason) > 512 {
 		reason = reason[:512]
 	}
-	err := failScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)},
+	name := p.keys.entryKey(key)
+	err := failScript.Exec(ctx, p.client, []string{name},
 		[]string{placeholderPrefix + token, failurePrefix + reason, itoa(max(millis(hold), 1))}).Error()
 	if err != nil {
 		return wrap("fail load", err)
 	}
+	p.waiters.wake(name)
 	return nil
 }
 
@@ -171,7 +182,7 @@ func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, 
 	if err := p.gate(); err != nil {
 		return false, err
 	}
-	if _, err := p.setCommand(key, value, ttl); err != nil { // validates TTL and size
+	if err := p.checkWrite(value, ttl); err != nil {
 		return false, err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.AtomicTimeout)
@@ -180,11 +191,13 @@ func (p *Provider) SetLoaded(ctx context.Context, key driver.Key, token string, 
 	if ttl != driver.NoExpiry {
 		px = itoa(millis(ttl))
 	}
-	n, err := setIfOursScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)},
+	name := p.keys.entryKey(key)
+	n, err := setIfOursScript.Exec(ctx, p.client, []string{name},
 		[]string{placeholderPrefix + token, string(value), px}).AsInt64()
 	if err != nil {
 		return false, wrap("set loaded", err)
 	}
+	p.waiters.wake(name)
 	return n == 1, nil
 }
 
@@ -201,15 +214,17 @@ func (p *Provider) ReleaseLoad(ctx context.Context, key driver.Key, token string
 	} else {
 		restore = nil
 	}
-	if err := releaseScript.Exec(ctx, p.client, []string{p.keys.entryKey(key)}, []string{placeholderPrefix + token, string(restore), px}).Error(); err != nil {
+	name := p.keys.entryKey(key)
+	if err := releaseScript.Exec(ctx, p.client, []string{name}, []string{placeholderPrefix + token, string(restore), px}).Error(); err != nil {
 		return wrap("release load", err)
 	}
+	p.waiters.wake(name)
 	return nil
 }
 
 // WaitLoad implements driver.LoadLocker. The key is read with client-side
 // caching, so the server pushes an invalidation when it changes or expires;
-// the push wakes the waiter. Polling every pollFallback covers lost pushes.
+// the push wakes the waiter; there is no polling but where tracking is off.
 func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 	if err := p.gate(); err != nil {
 		return err
@@ -228,7 +243,11 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 			return nil // the load is over already
 		}
 	}
-	timer := time.NewTimer(pollFallback)
+	sleep := pollFallback
+	if p.tracking {
+		sleep = loadWaitSafety
+	}
+	timer := time.NewTimer(sleep)
 	defer timer.Stop()
 	select {
 	case <-wake:
@@ -254,10 +273,22 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 type waiters struct {
 	mu    sync.Mutex
 	byKey map[string][]chan struct{}
+	n     atomic.Int64 // how many wait, so that writes skip the lock when none does
+}
+
+// wake wakes the waiters of name, after a change this provider made to it.
+func (w *waiters) wake(name string) {
+	if w.n.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	signal(w.byKey[name])
 }
 
 func (w *waiters) add(name string) chan struct{} {
 	ch := make(chan struct{}, 1)
+	w.n.Add(1)
 	w.mu.Lock()
 	if w.byKey == nil {
 		w.byKey = map[string][]chan struct{}{}
@@ -268,6 +299,7 @@ func (w *waiters) add(name string) chan struct{} {
 }
 
 func (w *waiters) remove(name string, ch chan struct{}) {
+	defer w.n.Add(-1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	list := w.byKey[name]

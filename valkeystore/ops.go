@@ -58,24 +58,43 @@ func (p *Provider) Set(ctx context.Context, key driver.Key, value []byte, ttl ti
 	if err := p.client.Do(ctx, cmd).Error(); err != nil {
 		return wrap("set", err)
 	}
+	p.wrote(key)
 	return nil
+}
+
+// wrote wakes this process's load waiters on key, which a write may have
+// freed of a placeholder: under NOLOOP the server does not push this
+// connection's own writes back to it.
+func (p *Provider) wrote(key driver.Key) {
+	if p.waiters.n.Load() > 0 {
+		p.waiters.wake(p.keys.entryKey(key))
+	}
 }
 
 // setCommand builds SET key value [PX ms]. The value is copied into the
 // command: a call abandoned on its context may still be written afterwards,
 // and the caller is free to reuse its buffer once Set returns.
 func (p *Provider) setCommand(key driver.Key, value []byte, ttl time.Duration) (valkey.Completed, error) {
-	if !driver.ValidTTL(ttl) {
-		return valkey.Completed{}, fmt.Errorf("%w: %v", driver.ErrInvalidTTL, ttl)
-	}
-	if len(value) > p.cfg.MaxValueBytes {
-		return valkey.Completed{}, &driver.ValueTooLargeError{Size: len(value), Limit: p.cfg.MaxValueBytes}
+	if err := p.checkWrite(value, ttl); err != nil {
+		return valkey.Completed{}, err
 	}
 	set := p.client.B().Set().Key(p.keys.entryKey(key)).Value(string(value))
 	if ttl == driver.NoExpiry {
 		return set.Build(), nil
 	}
 	return set.PxMilliseconds(millis(ttl)).Build(), nil
+}
+
+// checkWrite refuses a TTL the contract forbids and a value over the
+// limit, before anything is sent.
+func (p *Provider) checkWrite(value []byte, ttl time.Duration) error {
+	if !driver.ValidTTL(ttl) {
+		return fmt.Errorf("%w: %v", driver.ErrInvalidTTL, ttl)
+	}
+	if len(value) > p.cfg.MaxValueBytes {
+		return &driver.ValueTooLargeError{Size: len(value), Limit: p.cfg.MaxValueBytes}
+	}
+	return nil
 }
 
 // millis rounds up, so that a TTL under a millisecond still expires rather
@@ -100,5 +119,6 @@ func (p *Provider) Delete(ctx context.Context, key driver.Key) error {
 	if err := p.client.Do(ctx, p.client.B().Unlink().Key(p.keys.entryKey(key)).Build()).Error(); err != nil {
 		return wrap("delete", err)
 	}
+	p.wrote(key)
 	return nil
 }

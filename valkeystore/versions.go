@@ -590,6 +590,7 @@ func (p *Provider) SetVersioned(ctx context.Context, key driver.Key, value []byt
 			if err := p.client.Do(ctx, set).Error(); err != nil {
 				return nil, wrap("set", err)
 			}
+			p.wrote(key)
 			if p.allUnchanged(leases) {
 				return versions, nil
 			}
