@@ -216,6 +216,37 @@ func sameGroup(keys []driver.VersionKey) bool {
 	return true
 }
 
+// maxTrackedPipeline bounds a pipeline that asks for tracking: valkey-go
+// sends a longer one on a pooled connection of its own (ClientOption's
+// BlockingPipeline, 2000 by default), whose pushes carry no order against
+// the replies of the connection that reads the entries.
+const maxTrackedPipeline = 1024
+
+// readPlain reads keys after front without following them, for pipelines
+// too long to ask for tracking.
+func (p *Provider) readPlain(ctx context.Context, keys []driver.VersionKey, front valkey.Commands, op string) ([]driver.Version, error) {
+	cmds := front
+	for _, k := range keys {
+		cmds = append(cmds, p.client.B().Get().Key(p.keys.versionKey(k)).Build())
+	}
+	resps := p.client.DoMulti(ctx, cmds...)
+	for i := range front {
+		if err := resps[i].Error(); err != nil && !valkey.IsValkeyNil(err) {
+			return nil, wrap(op, err)
+		}
+	}
+	out := make([]driver.Version, len(keys))
+	for i := range keys {
+		v, err := readVersion(resps[len(front)+i])
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out[i] = v
+	}
+	p.forgetDiffering(keys, out)
+	return out, nil
+}
+
 // trackedReadCommands appends the commands that read a version copy so
 // that the server reports its next change: CLIENT CACHING YES (in OPTIN
 // mode, for the next command only), GET and PTTL. A change between the GET
@@ -266,6 +297,9 @@ func (p *Provider) readTracked(resps []valkey.ValkeyResult, offset int, lease fo
 // readFollowing reads keys (of one group on a cluster) with tracking, in
 // one pipeline after the commands in front, and follows them.
 func (p *Provider) readFollowing(ctx context.Context, keys []driver.VersionKey, front valkey.Commands, op string) ([]driver.Version, error) {
+	if len(front)+p.trackedReadStride()*len(keys) >= maxTrackedPipeline {
+		return p.readPlain(ctx, keys, front, op)
+	}
 	leases := make([]followLease, len(keys))
 	cmds := front
 	for i, k := range keys {
@@ -320,7 +354,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	if ttl != driver.NoExpiry {
 		keep = addDuration(ttl, ttl)
 	}
-	if p.follow != nil && (!p.cluster || sameGroup(keys)) {
+	if p.follow != nil && (!p.cluster || sameGroup(keys)) && (2+p.trackedReadStride())*len(keys) < maxTrackedPipeline {
 		return p.ensureFollowing(ctx, keys, keep)
 	}
 	fresh := make([]driver.Version, len(keys))
