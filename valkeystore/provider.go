@@ -40,6 +40,9 @@ type Provider struct {
 	// (TrackAllReads), so no read asks for tracking on its own.
 	follow *follower
 	optOut bool
+	// maxTracked bounds a pipeline that asks for tracking; see
+	// maxTrackedPipeline.
+	maxTracked int
 }
 
 // Capability checks: the facade discovers these by type assertion.
@@ -138,7 +141,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		tracking:  !opt.DisableCache,
 		listeners: listeners,
 		follow:    follow,
-		optOut:    cfg.TrackAllReads,
+		maxTracked: func() int {
+			if opt.BlockingPipeline > 0 {
+				return min(maxTrackedPipeline, opt.BlockingPipeline)
+			}
+			return maxTrackedPipeline
+		}(),
+		optOut: cfg.TrackAllReads,
 	}
 	if p.cluster {
 		p.client = transientRetry{pinningClient{client}}

@@ -217,9 +217,10 @@ func sameGroup(keys []driver.VersionKey) bool {
 }
 
 // maxTrackedPipeline bounds a pipeline that asks for tracking: valkey-go
-// sends a longer one on a pooled connection of its own (ClientOption's
-// BlockingPipeline, 2000 by default), whose pushes carry no order against
-// the replies of the connection that reads the entries.
+// sends one of ClientOption.BlockingPipeline commands or more (2000 by
+// default) on a pooled connection of its own, whose pushes carry no order
+// against the replies of the connection that reads the entries. The
+// provider's bound is the lower of this and that option.
 const maxTrackedPipeline = 1024
 
 // readPlain reads keys after front without following them, for pipelines
@@ -297,7 +298,7 @@ func (p *Provider) readTracked(resps []valkey.ValkeyResult, offset int, lease fo
 // readFollowing reads keys (of one group on a cluster) with tracking, in
 // one pipeline after the commands in front, and follows them.
 func (p *Provider) readFollowing(ctx context.Context, keys []driver.VersionKey, front valkey.Commands, op string) ([]driver.Version, error) {
-	if len(front)+p.trackedReadStride()*len(keys) >= maxTrackedPipeline {
+	if len(front)+p.trackedReadStride()*len(keys) >= p.maxTracked {
 		return p.readPlain(ctx, keys, front, op)
 	}
 	leases := make([]followLease, len(keys))
@@ -354,7 +355,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	if ttl != driver.NoExpiry {
 		keep = addDuration(ttl, ttl)
 	}
-	if p.follow != nil && (!p.cluster || sameGroup(keys)) && (2+p.trackedReadStride())*len(keys) < maxTrackedPipeline {
+	if p.follow != nil && (!p.cluster || sameGroup(keys)) && (2+p.trackedReadStride())*len(keys) < p.maxTracked {
 		return p.ensureFollowing(ctx, keys, keep)
 	}
 	fresh := make([]driver.Version, len(keys))
