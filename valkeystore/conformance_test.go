@@ -25,3 +25,27 @@ func TestConformance(t *testing.T) {
 		})
 	})
 }
+
+// TestConformanceReadingVersionsEachTime runs the kit with versions read
+// with every entry instead of followed: the path every provider takes
+// where following is off (ReplicaReads, no client tracking).
+func TestConformanceReadingVersionsEachTime(t *testing.T) {
+	for _, b := range backends {
+		if b.Name != "ValkeyCluster" && b.Name != "ValkeySingle" {
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) {
+			addrs := b.Addrs(t)
+			cachetest.Run(t, cachetest.Harness{
+				New: func(t *testing.T) driver.Provider {
+					p, err := valkeystore.New(t.Context(), valkeystore.Config{Addrs: addrs, MaxValueBytes: testValueLimit, ReadVersionsEachTime: true})
+					if err != nil {
+						t.Fatalf("valkeystore.New: %v", err)
+					}
+					return p
+				},
+				MaxValueBytes: testValueLimit,
+			})
+		})
+	}
+}
