@@ -36,12 +36,15 @@ func isPlaceholder(b []byte) bool {
 // where there are no pushes (tracking is off).
 const pollFallback = 200 * time.Millisecond
 
-// loadWaitSafety bounds a load waiter's sleep where pushes wake it. Every
-// way a load ends reaches it without polling: the loader's write, failure
-// mark or release changes the key (pushed; and this provider's own changes,
-// which NOLOOP does not push back, wake its waiters directly), an expired
-// lease deletes it (pushed), and a lost connection or a flush wakes every
-// waiter. The bound is only a safety net.
+// loadWaitSafety bounds a load waiter's sleep where pushes wake it. A load
+// that ends wakes it without polling: the loader's write, failure mark or
+// release changes the key (pushed; and this provider's own changes, which
+// NOLOOP does not push back, wake its waiters directly), and a lost
+// connection or a flush wakes every waiter. A lease that runs out is not
+// reliably pushed (the server deletes an expired key when its sampling
+// finds it, which can take long on a large keyspace), so the waiter also
+// wakes when the placeholder's remaining life has passed. The bound is a
+// safety net beyond both.
 const loadWaitSafety = 5 * time.Second
 
 // acquireScript sets the placeholder on an absent key, or over a failure
@@ -232,20 +235,23 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 	name := p.keys.entryKey(key)
 	wake := p.waiters.add(name)
 	defer p.waiters.remove(name, wake)
+	sleep := pollFallback
 	if p.tracking {
 		rctx, cancel := p.opDeadline.bound(ctx)
-		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), pollFallback).AsBytes()
+		resp := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), loadWaitSafety)
 		cancel()
+		b, err := resp.AsBytes()
 		if err == nil && strings.HasPrefix(string(b), failurePrefix) {
 			return &driver.LoadFailedError{Reason: string(b[len(failurePrefix):])}
 		}
 		if (err == nil && !isPlaceholder(b)) || valkey.IsValkeyNil(err) {
 			return nil // the load is over already
 		}
-	}
-	sleep := pollFallback
-	if p.tracking {
+		// Until the placeholder's lease runs out, a push says when it ends.
 		sleep = loadWaitSafety
+		if left := resp.CachePTTL(); left >= 0 {
+			sleep = min(sleep, time.Duration(left+1)*time.Millisecond)
+		}
 	}
 	timer := time.NewTimer(sleep)
 	defer timer.Stop()
@@ -258,7 +264,7 @@ func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
 	if p.tracking {
 		// The wake may be the failure mark arriving: look once more.
 		rctx, cancel := p.opDeadline.bound(ctx)
-		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), pollFallback).AsBytes()
+		b, err := p.client.DoCache(rctx, p.client.B().Get().Key(name).Cache(), loadWaitSafety).AsBytes()
 		cancel()
 		if err == nil && strings.HasPrefix(string(b), failurePrefix) {
 			return &driver.LoadFailedError{Reason: string(b[len(failurePrefix):])}

@@ -96,6 +96,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	// take the provider's pushes away.
 	follows := !cfg.ReadVersionsEachTime && !cfg.ReplicaReads && !opt.DisableCache &&
 		!opt.DisableAutoPipelining && opt.PipelineMultiplex < 0
+	// The transport probes look at the options as configured, before the
+	// provider's own dialer is put in.
+	asConfigured := opt
 	if !follows {
 		follow = nil
 	} else {
@@ -120,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		}
 		opt.ClientTrackingOptions = []string{"OPTOUT", "NOLOOP"}
 	}
-	if err := checkPlaintextPorts(ctx, &opt, cfg.DialTimeout); err != nil {
+	if err := checkPlaintextPorts(ctx, &asConfigured, cfg.DialTimeout); err != nil {
 		return nil, err
 	}
 	client, err := valkey.NewClient(opt)
@@ -128,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		if cfg.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
 			return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
 		}
-		err = explainConnectError(ctx, &opt, cfg.DialTimeout, err)
+		err = explainConnectError(ctx, &asConfigured, cfg.DialTimeout, err)
 		return nil, fmt.Errorf("valkeystore: connect to %v: %w", cfg.Addrs, err)
 	}
 	p := &Provider{
