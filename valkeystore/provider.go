@@ -114,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.cluster {
 		p.client = pinningClient{client}
 	}
+	p.client = guard(p.client) // see guardedClient
 	if p.cluster && cfg.DB != 0 {
 		client.Close()
 		return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
