@@ -206,8 +206,8 @@ func zstdSizes(frames []byte, limit int) (need, overshoot int, err error) {
 			return limit + 1, 0, nil
 		}
 		window := h.WindowSize
-		if h.SingleSegment {
-			window = h.FrameContentSize
+		if h.SingleSegment { // the decoder's window: the content, at least 1 KiB
+			window = max(h.FrameContentSize, 1<<10)
 		}
 		blockMax := int(min(window, zstdBlockMax))
 		upTo := 0
