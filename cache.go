@@ -59,7 +59,10 @@ type Cache[K comparable, V any] struct {
 	// who needs a value never joins a refresh that may decide to do nothing.
 	refreshes   *flight.Group[K, V]
 	loadTimeout time.Duration
-	// maxComputeRetries bounds a compute's retries after lost races.
+	// computeTimeout bounds a compute's retries after lost races when its
+	// context has no deadline; maxComputeRetries, when positive, also bounds
+	// their number.
+	computeTimeout    time.Duration
 	maxComputeRetries int
 	// Reading past an entry's TTL; see Options.
 	negativeTTL, swr, sie time.Duration
@@ -129,8 +132,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	}
 	c.negativeTTL, c.swr, c.sie, c.refreshAfter = opts.NegativeTTL, opts.StaleWhileRevalidate, opts.StaleIfError, opts.RefreshAfter
 	c.maxComputeRetries = opts.MaxComputeRetries
-	if c.maxComputeRetries == 0 {
-		c.maxComputeRetries = DefaultMaxComputeRetries
+	c.computeTimeout = DefaultComputeTimeout
+	if o, ok := provider.(driver.OperationTimeouter); ok && o.OperationTimeout() > 0 {
+		c.computeTimeout = o.OperationTimeout()
 	}
 	c.stringKeys = opts.KeyCodec == nil && reflect.TypeFor[K]().Kind() == reflect.String
 	if c.ns == "" {

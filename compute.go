@@ -10,23 +10,45 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-// DefaultMaxComputeRetries bounds the retries of a compute that keeps losing
-// races when Options.MaxComputeRetries is zero.
-const DefaultMaxComputeRetries = 10
+// DefaultComputeTimeout is how long a compute whose context has no
+// deadline keeps retrying after lost races, over a provider that does not
+// say how long its calls may take (driver.OperationTimeouter).
+const DefaultComputeTimeout = 2 * time.Second
+
+// Pauses between a compute's attempts: jittered, growing from
+// computePauseMin to computePauseMax.
+const (
+	computePauseMin = time.Millisecond
+	computePauseMax = 50 * time.Millisecond
+)
 
 // ErrComputeConflict is matched by the *ComputeConflictError a compute
 // returns after losing every attempt to concurrent writers.
 var ErrComputeConflict = errors.New("valcache: compute kept conflicting with concurrent writes")
 
-// ComputeConflictError says how many attempts a compute made.
-type ComputeConflictError struct{ Attempts int }
+// ComputeConflictError says how many attempts a compute made before its
+// time budget (or Options.MaxComputeRetries) was spent. Err is what ended
+// the last attempt when that was not a lost race: the context's deadline,
+// reached during a call.
+type ComputeConflictError struct {
+	Attempts int
+	Err      error
+}
 
 func (e *ComputeConflictError) Error() string {
-	return fmt.Sprintf("valcache: compute gave up after %d attempts lost to concurrent writes", e.Attempts)
+	msg := fmt.Sprintf("valcache: compute gave up after %d attempts lost to concurrent writes", e.Attempts)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrComputeConflict) hold.
 func (e *ComputeConflictError) Is(target error) bool { return target == ErrComputeConflict }
+
+// Unwrap returns Err, so that a compute ended by its deadline also matches
+// context.DeadlineExceeded.
+func (e *ComputeConflictError) Unwrap() error { return e.Err }
 
 // ComputeOp is what a compute function asks for.
 type ComputeOp int
@@ -52,10 +74,16 @@ type ComputeOptions struct {
 // atomically: if another writer changed the entry between the read and the
 // write, f runs again on the new value, so no update is lost. f may run
 // several times and must not have side effects. An existing entry keeps its
-// tags (and, unless o.TTL says otherwise, its expiry). After
-// Options.MaxComputeRetries lost races, Compute returns a
-// *ComputeConflictError. It returns the value now stored and whether there
-// is one.
+// tags (and, unless o.TTL says otherwise, its expiry).
+//
+// After a lost race Compute pauses (jittered, growing from 1 ms to 50 ms, so
+// that contenders spread out) and tries again, for as long as its budget
+// lasts: until ctx's deadline, or, when ctx has none, for the provider's
+// operation timeout (driver.OperationTimeouter; DefaultComputeTimeout
+// otherwise), and at most Options.MaxComputeRetries times when that is set.
+// Many writers of one key thus all land their updates, and a compute
+// returns a *ComputeConflictError only once its budget is spent. It returns
+// the value now stored and whether there is one.
 func (c *Cache[K, V]) Compute(ctx context.Context, key K, f func(old V, found bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
 	return c.compute(ctx, key, f, o)
 }
@@ -105,16 +133,14 @@ func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, Co
 	if (c.values != nil && valueSwap == nil) || (c.values == nil && bytesSwap == nil) {
 		return zero, false, fmt.Errorf("%w: compute needs a provider that can compare and swap", ErrNotSupported)
 	}
-	attempts := c.maxComputeRetries + 1
-	for attempt := range attempts {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return zero, false, err
-			}
-		}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(c.computeTimeout)
+	}
+	for attempt := 1; ; attempt++ {
 		snap, err := c.snapshot(ctx, dk)
 		if err != nil {
-			return zero, false, err
+			return zero, false, c.computeFailed(ctx, attempt, err)
 		}
 		next, op, err := f(snap.value, snap.valid)
 		if err != nil {
@@ -125,7 +151,7 @@ func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, Co
 		}
 		swapped, life, err := c.swapIn(ctx, key, dk, snap, next, op, o, bytesSwap, valueSwap)
 		if err != nil {
-			return zero, false, err
+			return zero, false, c.computeFailed(ctx, attempt, err)
 		}
 		if swapped {
 			if op == ComputeDelete {
@@ -137,8 +163,26 @@ func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, Co
 			c.stored(ctx, dk.ID, next, life)
 			return next, true, nil
 		}
+		if c.maxComputeRetries > 0 && attempt > c.maxComputeRetries {
+			return zero, false, &ComputeConflictError{Attempts: attempt}
+		}
+		if again, err := pauseBeforeRetry(ctx, attempt, deadline); err != nil || !again {
+			if err != nil {
+				return zero, false, err
+			}
+			return zero, false, &ComputeConflictError{Attempts: attempt}
+		}
 	}
-	return zero, false, &ComputeConflictError{Attempts: attempts}
+}
+
+// computeFailed is the error of a compute whose attempt failed with err. An
+// attempt after lost races that ran into the caller's deadline failed
+// because the races took the budget: that is a conflict, carrying err.
+func (c *Cache[K, V]) computeFailed(ctx context.Context, attempt int, err error) error {
+	if attempt > 1 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &ComputeConflictError{Attempts: attempt, Err: err}
+	}
+	return err
 }
 
 // snapshot reads key for a compute.
@@ -268,16 +312,25 @@ func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snaps
 	return bytesSwap.CompareAndSwap(ctx, dk, old, b, stored, keepTTL)
 }
 
-// backoff sleeps before retry attempt: exponential from 1 ms, capped at
-// 50 ms, with full jitter so that the contenders spread out.
-func backoff(ctx context.Context, attempt int) error {
-	limit := min(time.Millisecond<<min(attempt, 6), 50*time.Millisecond)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
+// pauseBeforeRetry sleeps before the attempt after the given one: a random
+// time up to a limit that doubles with each attempt from computePauseMin
+// to computePauseMax (full jitter, so that contenders spread out), and at
+// most half of what is left before deadline, so that the budget is used to
+// its end without running past it. It reports false, at once, when less
+// than computePauseMin is left: the budget is spent.
+func pauseBeforeRetry(ctx context.Context, attempt int, deadline time.Time) (bool, error) {
+	left := time.Until(deadline)
+	if left < computePauseMin {
+		return false, nil
+	}
+	limit := min(computePauseMin<<min(attempt-1, 6), computePauseMax)
+	pause := min(time.Duration(rand.Int64N(int64(limit)))+1, left/2)
+	t := time.NewTimer(pause)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return nil
+		return true, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 }

@@ -76,8 +76,11 @@ type Options[K comparable, V any] struct {
 	// in front of their readers. Zero disables it.
 	RefreshAfter float64
 
-	// MaxComputeRetries bounds how often a compute retries after losing a
-	// race to another writer. Zero means DefaultMaxComputeRetries.
+	// MaxComputeRetries, when positive, bounds how often a compute retries
+	// after losing a race to another writer. Zero leaves the retries bounded
+	// by time alone: a compute retries until its context's deadline, or for
+	// the provider's operation timeout when the context has none (see
+	// Compute).
 	MaxComputeRetries int
 
 	// Observer, when set, reports this cache's counters, load durations

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/valcache/valcache/transform"
 	"go.uber.org/goleak"
 )
@@ -188,5 +189,40 @@ func TestZstdOptions(t *testing.T) {
 		if back, err := z.Revert(nil, out, nil); err != nil || !bytes.Equal(back, in) {
 			t.Fatalf("level %d: %v", level, err)
 		}
+	}
+}
+
+// Several frames decode to their concatenation and skippable frames to
+// nothing, as the format has them, as long as the headers show the whole
+// fits in the bound (a frame that declares no size counts for the most its
+// blocks can produce); otherwise they are refused before anything is
+// decoded.
+func TestZstdReadsConcatenatedAndSkippableFrames(t *testing.T) {
+	z := newZstd(t, transform.ZstdOptions{MinSize: 1, MaxDecodedSize: 512 << 10})
+	one, two := text(100<<10), text(50<<10)
+	a, _ := z.Apply(nil, one, nil)
+	b, _ := z.Apply(nil, two, nil)
+	var streamed bytes.Buffer
+	w, err := zstd.NewWriter(&streamed, zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(two)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	skip := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'p', 'a', 'd'}
+	in := append(append(append(append([]byte(nil), a...), skip...), b[1:]...), streamed.Bytes()...)
+	back, err := z.Revert(nil, in, nil)
+	if want := append(append(append([]byte(nil), one...), two...), two...); err != nil || !bytes.Equal(back, want) {
+		t.Fatalf("three frames and a skippable one: %d bytes, %v; want %d bytes", len(back), err, len(want))
+	}
+	c, _ := z.Apply(nil, text(450<<10), nil)
+	if _, err := z.Revert(nil, append(append([]byte(nil), a...), c[1:]...), nil); !errors.Is(err, transform.ErrTooLarge) {
+		t.Fatalf("frames declaring 550 KiB in all with a 512 KiB limit: %v, want ErrTooLarge", err)
+	}
+	flushed := streamedFrame(t, text(256<<10)) // 64 blocks, each of which could hold 128 KiB
+	if _, err := z.Revert(nil, append([]byte{1}, flushed...), nil); !errors.Is(err, transform.ErrTooLarge) {
+		t.Fatalf("a frame of undeclared size whose blocks may hold 8 MiB, with a 512 KiB limit: %v, want ErrTooLarge", err)
 	}
 }

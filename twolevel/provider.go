@@ -28,19 +28,20 @@ type Provider struct {
 // Provider is deliberately not a driver.ValueStore: the facade writes bytes
 // to it, for L2, and reads through driver.NearCache.
 var (
-	_ driver.Provider      = (*Provider)(nil)
-	_ driver.NearCache     = (*Provider)(nil)
-	_ driver.BatchGetter   = (*Provider)(nil)
-	_ driver.BatchSetter   = (*Provider)(nil)
-	_ driver.BatchDeleter  = (*Provider)(nil)
-	_ driver.DefaultTTLer  = (*Provider)(nil)
-	_ driver.Pinger        = (*Provider)(nil)
-	_ driver.Flusher       = (*Provider)(nil)
-	_ driver.Versioner     = (*Provider)(nil)
-	_ driver.LoadLocker    = (*Provider)(nil)
-	_ driver.Swapper       = (*Provider)(nil)
-	_ driver.RefreshLocker = (*Provider)(nil)
-	_ driver.Scanner       = (*Provider)(nil)
+	_ driver.Provider           = (*Provider)(nil)
+	_ driver.NearCache          = (*Provider)(nil)
+	_ driver.BatchGetter        = (*Provider)(nil)
+	_ driver.BatchSetter        = (*Provider)(nil)
+	_ driver.BatchDeleter       = (*Provider)(nil)
+	_ driver.DefaultTTLer       = (*Provider)(nil)
+	_ driver.OperationTimeouter = (*Provider)(nil)
+	_ driver.Pinger             = (*Provider)(nil)
+	_ driver.Flusher            = (*Provider)(nil)
+	_ driver.Versioner          = (*Provider)(nil)
+	_ driver.LoadLocker         = (*Provider)(nil)
+	_ driver.Swapper            = (*Provider)(nil)
+	_ driver.RefreshLocker      = (*Provider)(nil)
+	_ driver.Scanner            = (*Provider)(nil)
 )
 
 // New composes l1 and l2, which the Provider then owns: closing it closes

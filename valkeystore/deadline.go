@@ -26,9 +26,16 @@ type sharedDeadline struct {
 }
 
 func newSharedDeadline(timeout time.Duration) *sharedDeadline {
+	ticker := time.NewTicker(deadlineTick)
+	return startSharedDeadline(timeout, ticker.C, ticker.Stop)
+}
+
+// startSharedDeadline rotates on every value from ticks, and calls stop
+// when it closes.
+func startSharedDeadline(timeout time.Duration, ticks <-chan time.Time, stop func()) *sharedDeadline {
 	d := &sharedDeadline{timeout: timeout, stop: make(chan struct{}), done: make(chan struct{})}
 	cancel := d.rotate()
-	go d.run(cancel)
+	go d.run(cancel, ticks, stop)
 	return d
 }
 
@@ -39,16 +46,18 @@ func (d *sharedDeadline) rotate() context.CancelFunc {
 	return cancel
 }
 
-// run rotates every tick. A replaced context is still in use by calls that
-// took it, so it is cancelled only once its own deadline has passed, which
-// only releases its timer.
-func (d *sharedDeadline) run(cancel context.CancelFunc) {
+// run rotates on every tick. A replaced context is still in use by calls
+// that took it, so it is cancelled only once its own deadline has passed,
+// which only releases its timer. That is judged by the clock, not by the
+// tick's time: a tick is received late when the goroutine runs late (a
+// loaded machine, a pause), and measuring from it would cancel the calls
+// of a context made after the tick fired before their time.
+func (d *sharedDeadline) run(cancel context.CancelFunc, ticks <-chan time.Time, stopTicks func()) {
 	defer close(d.done)
-	ticker := time.NewTicker(deadlineTick)
-	defer ticker.Stop()
+	defer stopTicks()
 	type pending struct {
-		cancel context.CancelFunc
-		after  time.Time
+		cancel   context.CancelFunc
+		deadline time.Time
 	}
 	var old []pending
 	defer func() {
@@ -61,10 +70,12 @@ func (d *sharedDeadline) run(cancel context.CancelFunc) {
 		select {
 		case <-d.stop:
 			return
-		case now := <-ticker.C:
-			old = append(old, pending{cancel, now.Add(d.timeout + deadlineTick)})
+		case <-ticks:
+			deadline, _ := (*d.current.Load()).Deadline()
+			old = append(old, pending{cancel, deadline})
 			cancel = d.rotate()
-			for len(old) > 0 && now.After(old[0].after) {
+			now := time.Now()
+			for len(old) > 0 && now.After(old[0].deadline) {
 				old[0].cancel()
 				old = old[1:]
 			}

@@ -2,6 +2,7 @@ package valkeystore
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 type ctxKey struct{}
 
 func TestSharedDeadlineBoundsEveryKindOfContext(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // a shared server of an earlier test may be running
 	const timeout = 200 * time.Millisecond
 	d := newSharedDeadline(timeout)
 	defer d.close()
@@ -59,5 +60,51 @@ func TestSharedDeadlineBoundsEveryKindOfContext(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the shared deadline never ended")
+	}
+}
+
+// TestSharedDeadlineCancelsNoContextBeforeItsDeadline drives the rotation
+// with ticks that arrive late, as they do when the process or the rotating
+// goroutine is held up: a tick carries the time it was due, which may be
+// well before the context it replaces was made. No call's context may end
+// cancelled before its deadline.
+func TestSharedDeadlineCancelsNoContextBeforeItsDeadline(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // a shared server of an earlier test may be running
+	const timeout = 2 * time.Second
+	ticks := make(chan time.Time)
+	d := startSharedDeadline(timeout, ticks, func() {})
+	defer d.close()
+	tick := func(at time.Time) {
+		t.Helper()
+		select {
+		case ticks <- at:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the rotation did not take a tick within 5s")
+		}
+	}
+	rotated := func(from context.Context) context.Context {
+		t.Helper()
+		for range 5000 {
+			if ctx, _ := d.bound(context.Background()); ctx != from {
+				return ctx
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("no rotation within 5s of a tick")
+		return nil
+	}
+
+	late := time.Now().Add(-10 * time.Second)
+	first, _ := d.bound(context.Background())
+	tick(late)
+	second := rotated(first)
+	tick(late.Add(deadlineTick))
+	tick(time.Now()) // on time: the replaced contexts are looked at
+	tick(time.Now()) // taken once the tick before is done with
+	for name, ctx := range map[string]context.Context{"first": first, "second": second} {
+		dl, _ := ctx.Deadline()
+		if errors.Is(ctx.Err(), context.Canceled) {
+			t.Fatalf("the %s shared context was cancelled %v before its deadline", name, time.Until(dl).Round(time.Millisecond))
+		}
 	}
 }

@@ -17,25 +17,44 @@ import (
 // outside (the valcache command's inspect), not for caches: they scan,
 // which costs the server work in proportion to its size.
 
-// NamespaceInfo is what a namespace holds in the store.
+// NamespaceInfo is what a namespace holds in the store, by kind of key.
 type NamespaceInfo struct {
 	Name string
-	// Entries counts entry keys (loads in progress included), and
-	// ValueBytes the length of their values.
+	// Entries counts entries stored as values (strings: envelopes, and
+	// markers of loads in progress), and ValueBytes their length.
 	Entries    int
 	ValueBytes int64
+	// FieldEntries counts entries stored as fields (hashes, written through
+	// driver.FieldStore: package session's sessions), and Fields their
+	// fields.
+	FieldEntries int
+	Fields       int64
 	// Tags counts the namespace's tag version keys; Versioned says whether
 	// its own version key exists (it has been read with versions, or
 	// cleared).
 	Tags      int
 	Versioned bool
+	// Locks counts the locks of package lock under this namespace, and
+	// RateLimits the keys of package ratelimit; IndexKeys counts the keys
+	// of the namespace's search index (package search).
+	Locks      int
+	RateLimits int
+	IndexKeys  int
+	// Other counts the rest under the namespace: refresh elections, and
+	// keys holding a type valcache does not write there.
+	Other int
+	// MemoryBytes is what the server reports all these keys use (MEMORY
+	// USAGE, which samples large hashes); -1 when the server would not say.
+	MemoryBytes int64
 }
 
 // Namespaces lists the namespaces that have keys under the provider's
-// prefix, in name order, by scanning every primary (SCAN MATCH, never KEYS)
-// and reading the length of each entry (STRLEN, pipelined per batch). Keys
-// of locks and rate limits are left out. It is bounded by
-// Config.FlushTimeout.
+// prefixes, in name order, by scanning every primary (SCAN MATCH, never
+// KEYS) for the provider's keys and for its search index keys. Each key is
+// counted by its kind and its type (TYPE, then STRLEN of a value, HLEN of
+// a field entry, and MEMORY USAGE of every key, pipelined per batch), so
+// that every kind of key valcache writes is listed and none makes the
+// listing fail. It is bounded by Config.FlushTimeout.
 func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 	if err := p.gate(); err != nil {
 		return nil, err
@@ -46,13 +65,21 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pattern strings.Builder
-	globQuoteTo(&pattern, p.keys.prefix)
-	pattern.WriteString(`\{*`)
+	var keys, index strings.Builder
+	globQuoteTo(&keys, p.keys.prefix)
+	keys.WriteString(`\{*`)
+	patterns := []string{keys.String()}
+	if p.keys.indexPrefix != p.keys.prefix { // else the first pattern has them
+		globQuoteTo(&index, p.keys.indexPrefix)
+		index.WriteString(`\{%idx:*`)
+		patterns = append(patterns, index.String())
+	}
 	found := map[string]*NamespaceInfo{}
 	for addr, node := range nodes {
-		if err := p.countNode(ctx, node, pattern.String(), found); err != nil {
-			return nil, fmt.Errorf("valkeystore: list namespaces on %s: %w", addr, err)
+		for _, pattern := range patterns {
+			if err := p.countNode(ctx, node, pattern, found); err != nil {
+				return nil, fmt.Errorf("valkeystore: list namespaces on %s: %w", addr, err)
+			}
 		}
 	}
 	out := make([]NamespaceInfo, 0, len(found))
@@ -63,6 +90,14 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 	return out, nil
 }
 
+// scanned is one key of a SCAN batch, classified.
+type scanned struct {
+	name string
+	kind keyKind
+	info *NamespaceInfo
+	typ  string
+}
+
 func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern string, found map[string]*NamespaceInfo) error {
 	var cursor uint64
 	for {
@@ -70,8 +105,7 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 		if err != nil {
 			return err
 		}
-		var lens valkey.Commands
-		var lensOf []*NamespaceInfo
+		var batch []scanned
 		for _, name := range entry.Elements {
 			ns, kind, ok := p.keys.classify(name)
 			if !ok {
@@ -82,25 +116,10 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 				info = &NamespaceInfo{Name: ns}
 				found[ns] = info
 			}
-			switch kind {
-			case keyEntry:
-				info.Entries++
-				lens = append(lens, p.client.B().Strlen().Key(name).Build())
-				lensOf = append(lensOf, info)
-			case keyTagVersion:
-				info.Tags++
-			case keyNamespaceVersion:
-				info.Versioned = true
-			}
+			batch = append(batch, scanned{name: name, kind: kind, info: info})
 		}
-		if len(lens) > 0 {
-			for i, resp := range p.client.DoMulti(ctx, lens...) {
-				n, err := resp.AsInt64()
-				if err != nil {
-					return err
-				}
-				lensOf[i].ValueBytes += n
-			}
+		if err := p.countBatch(ctx, batch); err != nil {
+			return err
 		}
 		if cursor = entry.Cursor; cursor == 0 {
 			return nil
@@ -108,19 +127,126 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 	}
 }
 
-// keyKind is what a key under the prefix is, by its shape.
+// countBatch adds a batch of keys to their namespaces: first each key's
+// type, then the sizes that type has.
+func (p *Provider) countBatch(ctx context.Context, batch []scanned) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	types := make(valkey.Commands, len(batch))
+	for i, k := range batch {
+		types[i] = p.client.B().Type().Key(k.name).Build()
+	}
+	for i, resp := range p.client.DoMulti(ctx, types...) {
+		typ, err := resp.ToString()
+		if err != nil {
+			return err
+		}
+		batch[i].typ = typ
+	}
+	// Each size command adds its answer to one counter of the key's
+	// namespace; MEMORY USAGE answers go to MemoryBytes. (Commands are
+	// recycled once sent, so which is which is noted beforehand.)
+	var sizes valkey.Commands
+	var to []*int64
+	var memory []bool
+	for _, k := range batch {
+		if k.typ == "none" { // gone since the scan
+			continue
+		}
+		info := k.info
+		switch {
+		case k.kind == keyEntry && k.typ == "string":
+			info.Entries++
+			sizes = append(sizes, p.client.B().Strlen().Key(k.name).Build())
+			to, memory = append(to, &info.ValueBytes), append(memory, false)
+		case k.kind == keyEntry && k.typ == "hash":
+			info.FieldEntries++
+			sizes = append(sizes, p.client.B().Hlen().Key(k.name).Build())
+			to, memory = append(to, &info.Fields), append(memory, false)
+		case k.kind == keyTagVersion:
+			info.Tags++
+		case k.kind == keyNamespaceVersion:
+			info.Versioned = true
+		case k.kind == keyLock:
+			info.Locks++
+		case k.kind == keyFence: // counted with its lock
+		case k.kind == keyRate:
+			info.RateLimits++
+		case k.kind == keyIndex:
+			info.IndexKeys++
+		default:
+			info.Other++
+		}
+		sizes = append(sizes, p.client.B().MemoryUsage().Key(k.name).Build())
+		to, memory = append(to, &info.MemoryBytes), append(memory, true)
+	}
+	if len(sizes) == 0 {
+		return nil
+	}
+	for i, resp := range p.client.DoMulti(ctx, sizes...) {
+		n, err := resp.AsInt64()
+		switch {
+		case valkey.IsValkeyNil(err): // gone since the scan
+		case err != nil && memory[i] && isValkeyErr(err):
+			*to[i] = -1 // refused, as some managed services do: unknown
+		case err != nil:
+			return err
+		case !memory[i] || *to[i] >= 0:
+			*to[i] += n
+		}
+	}
+	return nil
+}
+
+func isValkeyErr(err error) bool {
+	_, ok := valkey.IsValkeyErr(err)
+	return ok
+}
+
+// keyKind is what a key valcache writes is, by its shape.
 type keyKind int
 
 const (
 	keyEntry keyKind = iota
 	keyTagVersion
 	keyNamespaceVersion
+	keyLock
+	keyFence
+	keyRate
+	keyIndex
 	keyOther // a per-entry key of another kind, such as a refresh election
 )
 
 // classify names the namespace of a key the provider wrote and its kind.
-// Keys of locks and rate limits, and names not of this layout, report false.
+// Names not of the provider's layout report false.
 func (l layout) classify(name string) (string, keyKind, bool) {
+	if rest, ok := strings.CutPrefix(name, l.indexPrefix+"{%idx:"); ok {
+		tag, _, ok := strings.Cut(rest, "}")
+		if esc, shard, ok2 := cutLast(tag, ':'); ok && ok2 && shard != "" && !strings.ContainsAny(tag, "{") {
+			return unescape(esc), keyIndex, true
+		}
+		return "", 0, false
+	}
+	if rest, ok := strings.CutPrefix(name, l.prefix+"{%"); ok {
+		// Coordination keys: {%lock:N:L}, its :fence, and {%rate:N:K}.
+		tag, suffix, ok := strings.Cut("%"+rest, "}")
+		if !ok || strings.Contains(tag, "{") {
+			return "", 0, false
+		}
+		for _, c := range []struct {
+			kind   string
+			suffix string
+			is     keyKind
+		}{{lockKind, "", keyLock}, {lockKind, ":fence", keyFence}, {rateKind, "", keyRate}} {
+			if body, ok := strings.CutPrefix(tag, c.kind); ok && suffix == c.suffix {
+				if ns, _, ok := strings.Cut(body, ":"); ok {
+					return unescape(ns), c.is, true
+				}
+			}
+		}
+		return "", 0, false
+	}
 	ns, _, rest, ok := l.splitGrouped(name)
 	if !ok {
 		return "", 0, false
@@ -137,15 +263,29 @@ func (l layout) classify(name string) (string, keyKind, bool) {
 	return ns, kind, true
 }
 
+// cutLast splits s around its last sep.
+func cutLast(s string, sep byte) (before, after string, found bool) {
+	if i := strings.LastIndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
 // StoredEntry is one entry key as the store holds it.
 type StoredEntry struct {
 	// Key is the entry's name in Valkey.
 	Key string
 	// Found is false when the key does not exist.
 	Found bool
-	// Value is the stored bytes (an envelope; see valcache.DescribeEntry),
-	// nil when the key holds a marker instead.
+	// Type is the key's Valkey type: "string" for an entry stored as a
+	// value, "hash" for a field entry (driver.FieldStore, package session),
+	// anything else for a key valcache does not write.
+	Type string
+	// Value is the stored bytes of a string entry (an envelope; see
+	// valcache.DescribeEntry), nil when the key holds a marker instead.
 	Value []byte
+	// Fields are the fields of a field entry.
+	Fields map[string][]byte
 	// Marker describes a marker held in place of a value: a load in
 	// progress, or a load that just failed.
 	Marker string
@@ -153,9 +293,10 @@ type StoredEntry struct {
 	TTL time.Duration
 }
 
-// Entry reads the entry of namespace under id as stored: its bytes and
-// remaining life (GET and PTTL, pipelined), without decoding or checking
-// its versions.
+// Entry reads the entry of namespace under id as stored, whatever its
+// type: its bytes, or its fields, and its remaining life (TYPE, PTTL and
+// GET pipelined, then HGETALL for a field entry), without decoding or
+// checking its versions.
 func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry, error) {
 	if err := p.gate(); err != nil {
 		return StoredEntry{}, err
@@ -165,35 +306,55 @@ func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry
 	name := p.keys.entryKey(driver.Key{Namespace: namespace, ID: id})
 	out := StoredEntry{Key: name}
 	resps := p.client.DoMulti(ctx,
-		p.client.B().Get().Key(name).Build(),
-		p.client.B().Pttl().Key(name).Build())
-	b, err := resps[0].AsBytes()
-	if valkey.IsValkeyNil(err) {
-		return out, nil
-	}
+		p.client.B().Type().Key(name).Build(),
+		p.client.B().Pttl().Key(name).Build(),
+		p.client.B().Get().Key(name).Build())
+	typ, err := resps[0].ToString()
 	if err != nil {
-		return StoredEntry{}, wrap("get "+name, err)
+		return StoredEntry{}, wrap("type "+name, err)
+	}
+	if typ == "none" {
+		return out, nil
 	}
 	ms, err := resps[1].AsInt64()
 	if err != nil {
 		return StoredEntry{}, wrap("pttl "+name, err)
 	}
-	out.Found = true
+	out.Found, out.Type = true, typ
 	switch {
 	case ms == -1:
 		out.TTL = driver.NoExpiry
 	case ms >= 0:
 		out.TTL = time.Duration(ms) * time.Millisecond
 	}
-	switch {
-	case strings.HasPrefix(string(b), placeholderPrefix):
-		out.Marker = "load in progress"
-	case strings.HasPrefix(string(b), failurePrefix):
-		out.Marker = "load failed: " + strings.TrimPrefix(string(b), failurePrefix)
-	case isPlaceholder(b):
-		out.Marker = "marker " + strconv.Quote(string(b))
-	default:
-		out.Value = b
+	switch typ {
+	case "string":
+		b, err := resps[2].AsBytes()
+		if valkey.IsValkeyNil(err) { // expired between the commands
+			return StoredEntry{Key: name}, nil
+		}
+		if err != nil {
+			return StoredEntry{}, wrap("get "+name, err)
+		}
+		switch {
+		case strings.HasPrefix(string(b), placeholderPrefix):
+			out.Marker = "load in progress"
+		case strings.HasPrefix(string(b), failurePrefix):
+			out.Marker = "load failed: " + strings.TrimPrefix(string(b), failurePrefix)
+		case isPlaceholder(b):
+			out.Marker = "marker " + strconv.Quote(string(b))
+		default:
+			out.Value = b
+		}
+	case "hash":
+		m, err := p.client.Do(ctx, p.client.B().Hgetall().Key(name).Build()).AsStrMap()
+		if err != nil {
+			return StoredEntry{}, wrap("hgetall "+name, err)
+		}
+		out.Fields = make(map[string][]byte, len(m))
+		for k, v := range m {
+			out.Fields[k] = []byte(v)
+		}
 	}
 	return out, nil
 }

@@ -28,9 +28,16 @@ func TestClassifyKeys(t *testing.T) {
 		"vc:{users:42}":              {"", 0, false},            // an older layout's entry
 		"vc:{users}:ns":              {"", 0, false},            // an older layout's version
 		"vc:{users:99}:x":            {"", 0, false},            // a group number out of range
-		"vc:{%lock:users:job}":       {"", 0, false},
-		"vc:{%lock:users:job}:fence": {"", 0, false},
-		"vc:{%rate:api:ip}":          {"", 0, false},
+		"vc:{%lock:users:job}":       {"users", keyLock, true},
+		"vc:{%lock:users:job}:fence": {"users", keyFence, true},
+		"vc:{%rate:api:ip}":          {"api", keyRate, true},
+		"vc:{%rate:a%3Ab:ip}":        {"a:b", keyRate, true},
+		"vc:{%lock:users:job}:x":     {"", 0, false},
+		"vc:{%other:users:job}":      {"", 0, false},
+		"index:{%idx:users:3}:d:42":  {"users", keyIndex, true},
+		"index:{%idx:a%3Ab:15}:x":    {"a:b", keyIndex, true},
+		"index:{%idx:users}:x":       {"", 0, false},
+		"vc:{%idx:users:3}:x":        {"", 0, false},
 		"other:{users:0}:42":         {"", 0, false},
 		"vc:users:42":                {"", 0, false},
 		"vc:{users:42":               {"", 0, false},

@@ -155,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if p.cluster {
 		p.client = transientRetry{pinningClient{client}}
 	}
+	p.client = guard(p.client) // see guardedClient
 	if p.cluster && cfg.DB != 0 {
 		client.Close()
 		return nil, fmt.Errorf("%w: DB %d: a cluster has only database 0", ErrInvalidConfig, cfg.DB)
@@ -196,7 +197,10 @@ func (p *Provider) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection and stops the provider's goroutine. It is
+// Close closes every connection and stops the provider's goroutine. Calls
+// still waiting on the server end with driver.ErrClosed, and Close returns
+// once every call in flight has returned, so none can leave a connection
+// behind (see guardedClient). It is
 // safe to call more than once. On a cluster, valkey-go closes connections it
 // replaced during a topology refresh five seconds after the refresh, in a
 // goroutine of its own that Close cannot stop; it ends by itself.

@@ -24,6 +24,7 @@ type server struct {
 	user    string
 	db      int
 	prefix  string
+	index   string
 }
 
 func (s *server) register(fs *flag.FlagSet, defaultAddr string) {
@@ -32,6 +33,7 @@ func (s *server) register(fs *flag.FlagSet, defaultAddr string) {
 	fs.StringVar(&s.user, "user", "", "ACL user `NAME` (the password is read from $"+passwordEnv+")")
 	fs.IntVar(&s.db, "db", 0, "database `N` on a single node")
 	fs.StringVar(&s.prefix, "prefix", valkeystore.DefaultKeyPrefix, "key `PREFIX` of the caches")
+	fs.StringVar(&s.index, "index-prefix", valkeystore.DefaultIndexPrefix, "key `PREFIX` of the caches' search indexes")
 }
 
 // set reports whether a server was named.
@@ -79,6 +81,7 @@ func (s *server) connect(ctx context.Context, name string, track bool, stderr io
 		Password:      os.Getenv(passwordEnv),
 		DB:            s.db,
 		KeyPrefix:     s.prefix,
+		IndexPrefix:   s.index,
 		ClientName:    name,
 		TrackAllReads: track,
 		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

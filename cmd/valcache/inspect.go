@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
@@ -31,8 +34,8 @@ type inspectCommand struct {
 }
 
 var inspectCommands = map[string]inspectCommand{
-	"namespaces": {"", "list namespaces with their entries, value bytes and tags", 0, 0, false, (*inspection).namespaces},
-	"show":       {"NAMESPACE KEY", "show one entry: TTL, codec, stamps (current or not), times, value", 2, 2, false, (*inspection).show},
+	"namespaces": {"", "list namespaces: entries, field entries (sessions), tags, locks, rate limits, index keys, memory", 0, 0, false, (*inspection).namespaces},
+	"show":       {"NAMESPACE KEY", "show one entry: TTL, codec, stamps (current or not), times, value; a session's fields", 2, 2, false, (*inspection).show},
 	"invalidate": {"NAMESPACE TAG...", "invalidate tags: every entry carrying one becomes a miss", 2, -1, true, (*inspection).invalidate},
 	"clear":      {"NAMESPACE", "clear a namespace: invalidate every entry, then delete its keys", 1, 1, true, (*inspection).clear},
 	"server":     {"", "server facts that matter to a cache: version, eviction policy, memory, tracking", 0, 0, false, (*inspection).server},
@@ -144,15 +147,26 @@ func (in *inspection) namespaces(ctx context.Context) error {
 	}
 	if in.jsonOut {
 		type nsJSON struct {
-			Name       string `json:"name"`
-			Entries    int    `json:"entries"`
-			ValueBytes int64  `json:"value_bytes"`
-			Tags       int    `json:"tags"`
-			Versioned  bool   `json:"versioned"`
+			Name         string `json:"name"`
+			Entries      int    `json:"entries"`
+			ValueBytes   int64  `json:"value_bytes"`
+			FieldEntries int    `json:"field_entries"`
+			Fields       int64  `json:"fields"`
+			Tags         int    `json:"tags"`
+			Versioned    bool   `json:"versioned"`
+			Locks        int    `json:"locks"`
+			RateLimits   int    `json:"rate_limits"`
+			IndexKeys    int    `json:"index_keys"`
+			Other        int    `json:"other"`
+			MemoryBytes  *int64 `json:"memory_bytes"` // null when the server would not say
 		}
 		out := make([]nsJSON, 0, len(list))
 		for _, n := range list {
-			out = append(out, nsJSON{n.Name, n.Entries, n.ValueBytes, n.Tags, n.Versioned})
+			j := nsJSON{n.Name, n.Entries, n.ValueBytes, n.FieldEntries, n.Fields, n.Tags, n.Versioned, n.Locks, n.RateLimits, n.IndexKeys, n.Other, nil}
+			if n.MemoryBytes >= 0 {
+				j.MemoryBytes = &n.MemoryBytes
+			}
+			out = append(out, j)
 		}
 		return in.printJSON(out)
 	}
@@ -164,9 +178,15 @@ func (in *inspection) namespaces(ctx context.Context) error {
 	for _, n := range list {
 		width = max(width, len(n.Name))
 	}
-	fmt.Fprintf(in.con.stdout, "%-*s  %10s  %14s  %6s\n", width, "NAMESPACE", "ENTRIES", "VALUE BYTES", "TAGS")
+	const row = "%-*s  %10s  %14s  %6s  %13s  %6s  %11s  %10s  %10s\n"
+	fmt.Fprintf(in.con.stdout, row, width, "NAMESPACE", "ENTRIES", "VALUE BYTES", "TAGS", "FIELD ENTRIES", "LOCKS", "RATE LIMITS", "INDEX KEYS", "MEMORY")
 	for _, n := range list {
-		fmt.Fprintf(in.con.stdout, "%-*s  %10s  %14s  %6d\n", width, n.Name, grouped(int64(n.Entries)), grouped(n.ValueBytes), n.Tags)
+		memory := "?"
+		if n.MemoryBytes >= 0 {
+			memory = bytesText(n.MemoryBytes)
+		}
+		fmt.Fprintf(in.con.stdout, row, width, n.Name, grouped(int64(n.Entries)), grouped(n.ValueBytes), grouped(int64(n.Tags)),
+			grouped(int64(n.FieldEntries)), grouped(int64(n.Locks)), grouped(int64(n.RateLimits)), grouped(int64(n.IndexKeys)), strings.ReplaceAll(memory, " ", ""))
 	}
 	return nil
 }
@@ -188,8 +208,25 @@ type shownEntry struct {
 	Transformers []string     `json:"transformers,omitempty"`
 	PayloadBytes int          `json:"payload_bytes"`
 	Value        any          `json:"value,omitempty"`
-	Note         string       `json:"note,omitempty"`
+	// Type is the key's Valkey type when it is not a value: "hash" for a
+	// field entry (a session), whose Fields follow.
+	Type   string       `json:"type,omitempty"`
+	Fields []shownField `json:"fields,omitempty"`
+	Note   string       `json:"note,omitempty"`
 }
+
+// shownField is one field of a field entry, in name order.
+type shownField struct {
+	Name  string `json:"name"`
+	Bytes int    `json:"bytes"`
+	// Value is the field's bytes as text when they are UTF-8, cut at
+	// shownFieldMax bytes; Base64 holds them otherwise.
+	Value  string `json:"value,omitempty"`
+	Base64 []byte `json:"base64,omitempty"`
+}
+
+// shownFieldMax bounds how much of one field show prints.
+const shownFieldMax = 256
 
 type shownStamp struct {
 	Tag     string `json:"tag"` // "" is the namespace's own version
@@ -211,10 +248,21 @@ func (in *inspection) show(ctx context.Context) error {
 			out.TTL = e.TTL.String()
 		}
 	}
-	if e.Value != nil {
+	switch {
+	case e.Value != nil:
 		if err := in.describe(ctx, ns, e.Value, &out); err != nil {
 			return err
 		}
+	case e.Fields != nil:
+		out.Type = e.Type
+		out.Fields = shownFields(e.Fields)
+		for _, f := range out.Fields {
+			out.PayloadBytes += len(f.Name) + f.Bytes
+		}
+		out.Note = "a field entry: one hash field per field (package session stores sessions so)"
+	case e.Found && e.Type != "string":
+		out.Type = e.Type
+		out.Note = "a " + e.Type + ", which valcache does not write at an entry's key (a cache reads it as a miss)"
 	}
 	if in.jsonOut {
 		return in.printJSON(out)
@@ -227,6 +275,20 @@ func (in *inspection) show(ctx context.Context) error {
 		return nil
 	case out.Marker != "":
 		fmt.Fprintf(w, "ttl        %s\nmarker     %s\n", out.TTL, out.Marker)
+		return nil
+	}
+	if out.Fields != nil {
+		fmt.Fprintf(w, "ttl        %s\ntype       %s, %s, %d bytes\n", out.TTL, out.Type, plural(len(out.Fields), "field", "fields"), out.PayloadBytes)
+		for _, f := range out.Fields {
+			v := strconv.Quote(f.Value)
+			if f.Base64 != nil {
+				v = fmt.Sprintf("%d bytes, not text", f.Bytes)
+			} else if len(f.Value) < f.Bytes {
+				v += fmt.Sprintf(" (first %d of %d bytes)", len(f.Value), f.Bytes)
+			}
+			fmt.Fprintf(w, "field      %s = %s\n", strconv.Quote(f.Name), v)
+		}
+		fmt.Fprintf(w, "note       %s\n", out.Note)
 		return nil
 	}
 	if out.Codec == "" {
@@ -266,6 +328,27 @@ func (in *inspection) show(ctx context.Context) error {
 		fmt.Fprintf(w, "note       %s\n", out.Note)
 	}
 	return nil
+}
+
+// shownFields lists a field entry's fields in name order, each value as
+// text when it is UTF-8 (cut at shownFieldMax bytes), else in base64.
+func shownFields(fields map[string][]byte) []shownField {
+	out := make([]shownField, 0, len(fields))
+	for name, v := range fields {
+		f := shownField{Name: name, Bytes: len(v)}
+		if utf8.Valid(v) {
+			cut := v[:min(len(v), shownFieldMax)]
+			for !utf8.Valid(cut) { // do not split a character
+				cut = cut[:len(cut)-1]
+			}
+			f.Value = string(cut)
+		} else {
+			f.Base64 = v[:min(len(v), shownFieldMax)]
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b shownField) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // describe fills out from the stored bytes, and compares the entry's stamps
@@ -343,7 +426,7 @@ func (in *inspection) clear(ctx context.Context) error {
 		entries = 0
 		for _, n := range list {
 			if n.Name == ns {
-				entries = n.Entries
+				entries = n.Entries + n.FieldEntries
 			}
 		}
 	}
