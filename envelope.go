@@ -149,14 +149,8 @@ func appendHeader(dst []byte, codecID byte, st *Stamp, m meta, chain []byte) []b
 // envelope is a parsed header; transforms and payload alias the input.
 type envelope struct {
 	codecID byte
-	stamped bool
-	// The stamps: the first kept apart, so that an untagged entry (stamped
-	// with its namespace's version alone, the common case) is read without
-	// an allocation; see stampAt.
-	nStamps    int
-	stamp0     stampEntry
-	moreStamps []stampEntry
-	meta       meta
+	stamps
+	meta meta
 	// transforms lists the transformer ids the payload went through, in
 	// the order they were applied; header is everything before the payload.
 	transforms []byte
@@ -170,10 +164,20 @@ type stampEntry struct {
 	version uint64
 }
 
-func (e *envelope) stampCount() int { return e.nStamps }
+// stamps are an envelope's stamps section: the first kept apart, so that an
+// untagged entry (stamped with its namespace's version alone, the common
+// case) is read without an allocation; see stampAt.
+type stamps struct {
+	stamped    bool
+	nStamps    int
+	stamp0     stampEntry
+	moreStamps []stampEntry
+}
+
+func (e *stamps) stampCount() int { return e.nStamps }
 
 // stampAt returns stamp i, for i < stampCount().
-func (e *envelope) stampAt(i int) stampEntry {
+func (e *stamps) stampAt(i int) stampEntry {
 	if i == 0 {
 		return e.stamp0
 	}
@@ -181,7 +185,7 @@ func (e *envelope) stampAt(i int) stampEntry {
 }
 
 // stampList returns the stamps as one slice, for paths that are not hits.
-func (e *envelope) stampList() []stampEntry {
+func (e *stamps) stampList() []stampEntry {
 	if e.nStamps == 0 {
 		return nil
 	}

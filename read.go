@@ -142,30 +142,20 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 		return out, absent, batchErr(failed)
 	}
 	ctx = c.callStart(ctx, OpGetMany)
-	found, valid, err := c.readChecked(ctx, dks, true)
+	values, err := c.getBytes(ctx, dks)
+	answered := 0
+	if _, partial := asBatchError(err); err == nil || partial {
+		var t *versionTable
+		if c.versioner != nil {
+			t, err = c.versionsOfMany(ctx, dks, values, err)
+		}
+		if t != nil || c.versioner == nil {
+			answered = c.answerMany(keys, dks, values, t, out, absent)
+		}
+	}
 	c.callDone(ctx, OpGetMany, err)
 	if _, partial := asBatchError(err); err != nil && !partial {
 		return nil, nil, err
-	}
-	lvl := levelStore
-	if c.near != nil {
-		lvl = levelL2
-	}
-	answered := 0
-	for j, d := range found {
-		if !valid[j] {
-			continue
-		}
-		switch c.classify(d.v, d.env.meta).state {
-		case fresh:
-			out[keys[d.i]] = d.v
-		case negative:
-			absent[keys[d.i]] = true
-		default:
-			continue
-		}
-		answered++
-		c.stats.hit(lvl)
 	}
 	failed := 0
 	if be, partial := asBatchError(err); partial {
@@ -175,10 +165,64 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 	return out, absent, keyBatchError(keys, err)
 }
 
+// versionsOfMany looks up, once for the batch, the versions that the
+// entries a bulk read found name, from their headers, before anything is
+// decoded. readErr is the read's own (partial) error, kept unless the
+// lookup fails, in which case the table is nil.
+func (c *Cache[K, V]) versionsOfMany(ctx context.Context, dks []driver.Key, values [][]byte, readErr error) (*versionTable, error) {
+	t := c.newVersionTable()
+	for i, b := range values {
+		if b == nil {
+			continue
+		}
+		if env, perr := parseEnvelope(b); perr == nil {
+			t.add(&env.stamps, c.groupOf(dks[i]))
+		}
+	}
+	if err := t.read(ctx, c); err != nil {
+		return nil, err
+	}
+	return t, readErr
+}
+
+// answerMany decodes what a bulk read found, checks it against t (nil
+// without versions), and fills out and absent.
+func (c *Cache[K, V]) answerMany(keys []K, dks []driver.Key, values [][]byte, t *versionTable, out map[K]V, absent map[K]bool) int {
+	answered := 0
+	lvl := levelStore
+	if c.near != nil {
+		lvl = levelL2
+	}
+	for i, b := range values {
+		if b == nil {
+			continue
+		}
+		v, env, ok := c.decode(dks[i], b, true)
+		if !ok || (t != nil && !t.valid(&env.stamps, c.groupOf(dks[i]))) {
+			continue
+		}
+		switch c.classify(v, env.meta).state {
+		case fresh:
+			out[keys[i]] = v
+		case negative:
+			absent[keys[i]] = true
+		default:
+			continue
+		}
+		answered++
+	}
+	c.stats.hitN(lvl, uint64(answered))
+	return answered
+}
+
+// decoded is one entry of a bulk read: what the checks and the answer
+// need of it, and no more (a whole envelope per key would double what a
+// bulk read allocates).
 type decoded[V any] struct {
-	i   int
-	v   V
-	env envelope
+	i    int
+	v    V
+	meta meta
+	st   stamps
 }
 
 // readChecked reads dks through the byte path and returns the entries found
@@ -198,10 +242,12 @@ func (c *Cache[K, V]) readChecked(ctx context.Context, dks []driver.Key, withVal
 		d := decoded[V]{i: i}
 		ok := true
 		if withValues {
-			d.v, d.env, ok = c.decode(dks[i], b, true)
+			var env envelope
+			d.v, env, ok = c.decode(dks[i], b, true)
+			d.meta, d.st = env.meta, env.stamps
 		} else {
-			var perr error
-			d.env, perr = parseEnvelope(b)
+			env, perr := parseEnvelope(b)
+			d.meta, d.st = env.meta, env.stamps
 			ok = perr == nil // unreadable entries are left to expire, and counted when read
 		}
 		if ok {
@@ -325,59 +371,86 @@ func (c *Cache[K, V]) validMany(ctx context.Context, dks []driver.Key, found []d
 		}
 		return valid, nil
 	}
-	// The distinct versions named, each once: the namespace's per group in
-	// nsAt (index+1), tags in a map made only when there are some.
-	groups := make([]int, len(found))
-	nsAt := make([]int, c.groupCount())
-	var tagAt map[driver.VersionKey]int
-	keys := make([]driver.VersionKey, 0, min(len(found), c.groupCount()))
-	for j, d := range found {
-		g := c.groupOf(dks[d.i])
-		groups[j] = g
-		for i := range d.env.stampCount() {
-			s := d.env.stampAt(i)
-			if s.tag == namespaceTag {
-				if nsAt[g] == 0 {
-					keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: namespaceTag, Group: g})
-					nsAt[g] = len(keys)
-				}
-				continue
-			}
-			k := driver.VersionKey{Namespace: c.ns, Tag: s.tag, Group: g}
-			if tagAt == nil {
-				tagAt = map[driver.VersionKey]int{}
-			}
-			if _, ok := tagAt[k]; !ok {
-				tagAt[k] = len(keys)
-				keys = append(keys, k)
-			}
-		}
+	t := c.newVersionTable()
+	for _, d := range found {
+		t.add(&d.st, c.groupOf(dks[d.i]))
 	}
-	if len(keys) == 0 {
-		return valid, nil
-	}
-	if tagAt != nil {
-		c.stats.tagLookups.Add(1)
-	}
-	now, err := c.versionsAfterRead(ctx, keys)
-	if err != nil {
+	if err := t.read(ctx, c); err != nil {
 		return nil, err
 	}
-	at := func(tag string, g int) int {
-		if tag == namespaceTag {
-			return nsAt[g] - 1
-		}
-		return tagAt[driver.VersionKey{Namespace: c.ns, Tag: tag, Group: g}]
-	}
 	for j, d := range found {
-		ok := d.env.stamped && d.env.stampCount() > 0 && d.env.stamp0.tag == namespaceTag
-		for i := range d.env.stampCount() {
-			s := d.env.stampAt(i)
-			ok = ok && s.version != 0 && now[at(s.tag, groups[j])] == s.version
-		}
-		valid[j] = ok
+		valid[j] = t.valid(&d.st, c.groupOf(dks[d.i]))
 	}
 	return valid, nil
+}
+
+// versionTable is the distinct versions a batch of entries names, in
+// their groups, each looked up once: the namespace's per group, tags in a
+// map made only when there are some.
+type versionTable struct {
+	ns    string
+	nsAt  []int // per group, the index+1 of the namespace's version in keys
+	tagAt map[driver.VersionKey]int
+	keys  []driver.VersionKey
+	now   []driver.Version
+}
+
+func (c *Cache[K, V]) newVersionTable() *versionTable {
+	return &versionTable{ns: c.ns, nsAt: make([]int, c.groupCount()), keys: make([]driver.VersionKey, 0, c.groupCount())}
+}
+
+// add registers the versions st names, for an entry of group g.
+func (t *versionTable) add(st *stamps, g int) {
+	for i := range st.stampCount() {
+		s := st.stampAt(i)
+		if s.tag == namespaceTag {
+			if t.nsAt[g] == 0 {
+				t.keys = append(t.keys, driver.VersionKey{Namespace: t.ns, Tag: namespaceTag, Group: g})
+				t.nsAt[g] = len(t.keys)
+			}
+			continue
+		}
+		k := driver.VersionKey{Namespace: t.ns, Tag: s.tag, Group: g}
+		if t.tagAt == nil {
+			t.tagAt = map[driver.VersionKey]int{}
+		}
+		if _, ok := t.tagAt[k]; !ok {
+			t.tagAt[k] = len(t.keys)
+			t.keys = append(t.keys, k)
+		}
+	}
+}
+
+// read looks the versions up, after the entries were read.
+func (t *versionTable) read(ctx context.Context, c interface {
+	versionsAfterReadOf(context.Context, []driver.VersionKey, bool) ([]driver.Version, error)
+}) error {
+	if len(t.keys) == 0 {
+		return nil
+	}
+	var err error
+	t.now, err = c.versionsAfterReadOf(ctx, t.keys, t.tagAt != nil)
+	return err
+}
+
+// valid reports whether an entry of group g stamped st is still current.
+func (t *versionTable) valid(st *stamps, g int) bool {
+	if !st.stamped || st.stampCount() == 0 || st.stamp0.tag != namespaceTag {
+		return false
+	}
+	for i := range st.stampCount() {
+		s := st.stampAt(i)
+		at := 0
+		if s.tag == namespaceTag {
+			at = t.nsAt[g] - 1
+		} else {
+			at = t.tagAt[driver.VersionKey{Namespace: t.ns, Tag: s.tag, Group: g}]
+		}
+		if s.version == 0 || at < 0 || at >= len(t.now) || t.now[at] != s.version {
+			return false
+		}
+	}
+	return true
 }
 
 // decode reads an envelope. Entries written by another codec are still read

@@ -130,14 +130,17 @@ const (
 )
 
 // hit counts a read answered at l.
-func (s *counters) hit(l level) {
+func (s *counters) hit(l level) { s.hitN(l, 1) }
+
+// hitN counts n hits at once, for bulk reads.
+func (s *counters) hitN(l level, n uint64) {
 	switch l {
 	case levelL1:
-		s.l1Hits.Add(1)
+		s.l1Hits.Add(n)
 	case levelL2:
-		s.l2Hits.Add(1)
+		s.l2Hits.Add(n)
 	default:
-		s.hits.Add(1)
+		s.hits.Add(n)
 	}
 }
 

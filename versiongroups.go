@@ -53,6 +53,15 @@ func (c *Cache[K, V]) everyGroupKeys(tags []string) []driver.VersionKey {
 // entry that was just read from their group: from what the provider
 // follows when it can, else from the store.
 func (c *Cache[K, V]) versionsAfterRead(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
+	return c.versionsAfterReadOf(ctx, keys, false)
+}
+
+// versionsAfterReadOf is versionsAfterRead, counting a tag lookup when
+// tagged is set.
+func (c *Cache[K, V]) versionsAfterReadOf(ctx context.Context, keys []driver.VersionKey, tagged bool) ([]driver.Version, error) {
+	if tagged {
+		c.stats.tagLookups.Add(1)
+	}
 	if c.followed != nil {
 		return c.followed.Followed(ctx, keys)
 	}
