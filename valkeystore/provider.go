@@ -154,6 +154,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if p.cluster {
 		p.client = transientRetry{pinningClient{client}}
+	} else {
+		p.client = pinningPipelines{client}
 	}
 	p.client = guard(p.client) // see guardedClient
 	if p.cluster && cfg.DB != 0 {
