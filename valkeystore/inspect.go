@@ -75,9 +75,10 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 		patterns = append(patterns, index.String())
 	}
 	found := map[string]*NamespaceInfo{}
+	tags := map[*NamespaceInfo]map[string]struct{}{}
 	for addr, node := range nodes {
 		for _, pattern := range patterns {
-			if err := p.countNode(ctx, node, pattern, found); err != nil {
+			if err := p.countNode(ctx, node, pattern, found, tags); err != nil {
 				return nil, fmt.Errorf("valkeystore: list namespaces on %s: %w", addr, err)
 			}
 		}
@@ -98,7 +99,9 @@ type scanned struct {
 	typ  string
 }
 
-func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern string, found map[string]*NamespaceInfo) error {
+// countNode counts one node's keys; tags collects each namespace's tag
+// names, since a tag has a version copy per slot group of its entries.
+func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern string, found map[string]*NamespaceInfo, tags map[*NamespaceInfo]map[string]struct{}) error {
 	var cursor uint64
 	for {
 		entry, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(pattern).Count(scanCount).Build()).AsScanEntry()
@@ -118,7 +121,7 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 			}
 			batch = append(batch, scanned{name: name, kind: kind, info: info})
 		}
-		if err := p.countBatch(ctx, batch); err != nil {
+		if err := p.countBatch(ctx, batch, tags); err != nil {
 			return err
 		}
 		if cursor = entry.Cursor; cursor == 0 {
@@ -129,7 +132,7 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 
 // countBatch adds a batch of keys to their namespaces: first each key's
 // type, then the sizes that type has.
-func (p *Provider) countBatch(ctx context.Context, batch []scanned) error {
+func (p *Provider) countBatch(ctx context.Context, batch []scanned, tags map[*NamespaceInfo]map[string]struct{}) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -165,7 +168,13 @@ func (p *Provider) countBatch(ctx context.Context, batch []scanned) error {
 			sizes = append(sizes, p.client.B().Hlen().Key(k.name).Build())
 			to, memory = append(to, &info.Fields), append(memory, false)
 		case k.kind == keyTagVersion:
-			info.Tags++
+			if vk, ok := p.keys.parseVersionKey(k.name); ok {
+				if tags[info] == nil {
+					tags[info] = map[string]struct{}{}
+				}
+				tags[info][vk.Tag] = struct{}{}
+				info.Tags = len(tags[info])
+			}
 		case k.kind == keyNamespaceVersion:
 			info.Versioned = true
 		case k.kind == keyLock:

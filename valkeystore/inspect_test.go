@@ -15,7 +15,8 @@ import (
 func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		prefix := fmt.Sprintf("insp%d:", time.Now().UnixNano())
-		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: prefix})
+		// Index keys of their own too: other tests' search indexes use the default.
+		p := newProvider(t, valkeystore.Config{Addrs: b.Addrs(t), KeyPrefix: prefix, IndexPrefix: "idx" + prefix})
 		ctx := t.Context()
 
 		users, err := valcache.New(p, valcache.Options[int, string]{Namespace: "users", TTL: time.Minute})
