@@ -301,29 +301,16 @@ func (p *Provider) readFollowing(ctx context.Context, keys []driver.VersionKey, 
 	if len(front)+p.trackedReadStride()*len(keys) >= p.maxTracked {
 		return p.readPlain(ctx, keys, front, op)
 	}
-	leases := make([]followLease, len(keys))
-	cmds := front
-	for i, k := range keys {
-		leases[i] = p.follow.lease(k)
-		cmds = p.trackedReadCommands(cmds, p.keys.versionKey(k))
+	resps, versions, err := p.readFollowingAfter(ctx, keys, front, op)
+	if err != nil {
+		return nil, err
 	}
-	sent := time.Now()
-	resps := p.client.DoMulti(ctx, cmds...)
-	for i := range front {
-		if err := resps[i].Error(); err != nil && !valkey.IsValkeyNil(err) {
+	for _, r := range resps {
+		if err := r.Error(); err != nil && !valkey.IsValkeyNil(err) {
 			return nil, wrap(op, err)
 		}
 	}
-	out := make([]driver.Version, len(keys))
-	stride := p.trackedReadStride()
-	for i := range keys {
-		v, err := p.readTracked(resps, len(front)+stride*i, leases[i], sent)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		out[i] = v
-	}
-	return out, nil
+	return versions, nil
 }
 
 // EnsureVersions implements driver.Versioner. A followed copy that exists
