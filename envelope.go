@@ -193,32 +193,43 @@ func (e *stamps) stampList() []stampEntry {
 }
 
 func parseEnvelope(b []byte) (envelope, error) {
+	var env envelope
+	if err := parseEnvelopeInto(&env, b); err != nil {
+		return envelope{}, err
+	}
+	return env, nil
+}
+
+// parseEnvelopeInto is parseEnvelope writing into env, for loops over many
+// entries: an envelope is large enough that returning it by value shows.
+func parseEnvelopeInto(env *envelope, b []byte) error {
+	*env = envelope{}
 	if len(b) < envelopeHeaderLen {
-		return envelope{}, fmt.Errorf("%w: %d bytes is shorter than the header", errCorruptEnvelope, len(b))
+		return fmt.Errorf("%w: %d bytes is shorter than the header", errCorruptEnvelope, len(b))
 	}
 	if b[0] != envelopeV1 {
-		return envelope{}, fmt.Errorf("%w: unknown format %d", errCorruptEnvelope, b[0])
+		return fmt.Errorf("%w: unknown format %d", errCorruptEnvelope, b[0])
 	}
 	flags := b[1]
 	if flags&^knownFlags != 0 {
-		return envelope{}, fmt.Errorf("%w: unknown flags %#x", errCorruptEnvelope, flags&^knownFlags)
+		return fmt.Errorf("%w: unknown flags %#x", errCorruptEnvelope, flags&^knownFlags)
 	}
-	env := envelope{codecID: b[2], payload: b[envelopeHeaderLen:]}
+	env.codecID, env.payload = b[2], b[envelopeHeaderLen:]
 	if flags&flagTagStamps != 0 {
 		var err error
 		if env.nStamps, env.stamp0, env.moreStamps, env.payload, err = parseStamps(env.payload); err != nil {
-			return envelope{}, err
+			return err
 		}
 		env.stamped = true
 	}
 	if flags&flagTimes != 0 {
 		written, n1 := binary.Uvarint(env.payload)
 		if n1 <= 0 {
-			return envelope{}, fmt.Errorf("%w: truncated times", errCorruptEnvelope)
+			return fmt.Errorf("%w: truncated times", errCorruptEnvelope)
 		}
 		fresh, n2 := binary.Uvarint(env.payload[n1:])
 		if n2 <= 0 || written > math.MaxInt64/2 || fresh > math.MaxInt64/int64ToUint(time.Millisecond) {
-			return envelope{}, fmt.Errorf("%w: bad times", errCorruptEnvelope)
+			return fmt.Errorf("%w: bad times", errCorruptEnvelope)
 		}
 		env.meta.written = time.UnixMilli(int64(written))
 		env.meta.freshFor = time.Duration(fresh) * time.Millisecond
@@ -227,14 +238,14 @@ func parseEnvelope(b []byte) (envelope, error) {
 	if flags&flagTransformed != 0 {
 		p := env.payload
 		if len(p) == 0 || p[0] == 0 || int(p[0]) > transform.MaxChain || len(p) < 1+int(p[0]) {
-			return envelope{}, fmt.Errorf("%w: bad transformers section", errCorruptEnvelope)
+			return fmt.Errorf("%w: bad transformers section", errCorruptEnvelope)
 		}
 		env.transforms = p[1 : 1+p[0]]
 		// No chain names a step twice (transform.CheckChain), and a list
 		// that did could multiply what one entry decompresses to.
 		for i, id := range env.transforms {
 			if id == 0 || bytes.IndexByte(env.transforms[:i], id) >= 0 {
-				return envelope{}, fmt.Errorf("%w: transformer id %d listed twice or zero", errCorruptEnvelope, id)
+				return fmt.Errorf("%w: transformer id %d listed twice or zero", errCorruptEnvelope, id)
 			}
 		}
 		env.payload = p[1+p[0]:]
@@ -243,11 +254,11 @@ func parseEnvelope(b []byte) (envelope, error) {
 	if flags&flagNegative != 0 {
 		// A transformed payload is checked once reverted.
 		if len(env.payload) != 0 && len(env.transforms) == 0 {
-			return envelope{}, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope)
+			return fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope)
 		}
 		env.meta.negative = true
 	}
-	return env, nil
+	return nil
 }
 
 func int64ToUint(d time.Duration) uint64 { return uint64(d) }

@@ -171,11 +171,12 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 // lookup fails, in which case the table is nil.
 func (c *Cache[K, V]) versionsOfMany(ctx context.Context, dks []driver.Key, values [][]byte, readErr error) (*versionTable, error) {
 	t := c.newVersionTable()
+	var env envelope
 	for i, b := range values {
 		if b == nil {
 			continue
 		}
-		if env, perr := parseEnvelope(b); perr == nil {
+		if parseEnvelopeInto(&env, b) == nil {
 			t.add(&env.stamps, c.groupOf(dks[i]))
 		}
 	}
@@ -193,11 +194,12 @@ func (c *Cache[K, V]) answerMany(keys []K, dks []driver.Key, values [][]byte, t 
 	if c.near != nil {
 		lvl = levelL2
 	}
+	var env envelope
 	for i, b := range values {
 		if b == nil {
 			continue
 		}
-		v, env, ok := c.decode(dks[i], b, true)
+		v, ok := c.decodeInto(&env, dks[i], b, true)
 		if !ok || (t != nil && !t.valid(&env.stamps, c.groupOf(dks[i]))) {
 			continue
 		}
@@ -458,47 +460,55 @@ func (t *versionTable) valid(st *stamps, g int) bool {
 // owned says b is the caller's to give away (fresh from a provider's Get),
 // so a codec may keep it instead of copying.
 func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, bool) {
+	var env envelope
+	v, ok := c.decodeInto(&env, dk, b, owned)
+	return v, env, ok
+}
+
+// decodeInto is decode writing the envelope into env, for loops over many
+// entries.
+func (c *Cache[K, V]) decodeInto(env *envelope, dk driver.Key, b []byte, owned bool) (V, bool) {
 	var v V
-	env, err := parseEnvelope(b)
-	if err != nil {
+	if err := parseEnvelopeInto(env, b); err != nil {
+		*env = envelope{}
 		c.undecodable(dk, err)
-		return v, env, false
+		return v, false
 	}
 	if len(env.transforms) > 0 || c.pipe.sealed {
-		payload, buf, err := c.pipe.revert(dk, env)
+		payload, buf, err := c.pipe.revert(dk, *env)
 		if err != nil {
 			if errors.Is(err, transform.ErrAuthentication) || errors.Is(err, errUnsealed) {
 				c.stats.authFailures.Add(1)
 			}
 			c.undecodable(dk, err)
-			return v, env, false
+			return v, false
 		}
 		defer c.bufs.put(buf)
 		if env.meta.negative && len(payload) != 0 {
 			c.undecodable(dk, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope))
-			return v, env, false
+			return v, false
 		}
 		// The payload is in a pooled buffer, not the caller's to give away.
 		env.payload, owned = payload, false
 	}
 	if env.meta.negative {
-		return v, env, true // a cached absence has no payload
+		return v, true // a cached absence has no payload
 	}
 	cd := c.codec
 	if env.codecID != cd.ID() {
 		var ok bool
 		if cd, ok = codec.ByID(env.codecID); !ok {
 			c.undecodable(dk, fmt.Errorf("valcache: unknown codec id %d", env.codecID))
-			return v, env, false
+			return v, false
 		}
 	}
-	v, err = decodeValue[V](cd, env.payload, owned)
+	v, err := decodeValue[V](cd, env.payload, owned)
 	if err != nil {
 		c.undecodable(dk, err)
 		var zero V
-		return zero, env, false
+		return zero, false
 	}
-	return v, env, true
+	return v, true
 }
 
 // decodeValue decodes a payload into a V. Raw []byte and string values,

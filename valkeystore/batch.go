@@ -58,8 +58,12 @@ func (p *Provider) entryKeys(keys []driver.Key) []string {
 	}
 	var b strings.Builder
 	b.Grow(size)
+	var groups *nsGroups
 	for i, k := range keys {
-		p.keys.appendEntryKey(&b, k)
+		if groups == nil || (i > 0 && k.Namespace != keys[i-1].Namespace) {
+			groups = p.keys.groups.of(k.Namespace)
+		}
+		groups.appendEntryKey(&b, k.ID)
 		ends[i] = b.Len()
 	}
 	all := b.String()

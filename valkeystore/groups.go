@@ -47,6 +47,13 @@ type nsGroups struct {
 	heads [groupCount]string // <prefix>{<tag>}
 }
 
+// appendEntryKey writes the entry name of id to b.
+func (g *nsGroups) appendEntryKey(b *strings.Builder, id string) {
+	b.WriteString(g.heads[groupOf(id)])
+	b.WriteByte(entryMark)
+	escapeTo(b, id, false)
+}
+
 func (g *nsGroups) entryKey(id string) string {
 	head := g.heads[groupOf(id)]
 	var b strings.Builder

@@ -45,13 +45,6 @@ func (l layout) entryKey(k driver.Key) string {
 	return g.entryKey(k.ID)
 }
 
-// appendEntryKey writes k's entry name to b.
-func (l layout) appendEntryKey(b *strings.Builder, k driver.Key) {
-	b.WriteString(l.groups.of(k.Namespace).heads[groupOf(k.ID)])
-	b.WriteByte(entryMark)
-	escapeTo(b, k.ID, false)
-}
-
 // refreshKey is where a background refresh of k is elected, in k's slot.
 func (l layout) refreshKey(k driver.Key) string {
 	g := l.groups.of(k.Namespace)
@@ -97,11 +90,7 @@ func (l layout) namespacePattern(ns string) string {
 // escapeTo writes s with '%', '{' and '}' (and ':' when colon is set)
 // percent-escaped. Plain keys, the common case, are written in one go.
 func escapeTo(b *strings.Builder, s string, colon bool) {
-	special := "%{}"
-	if colon {
-		special = "%{}:"
-	}
-	if !strings.ContainsAny(s, special) {
+	if !needsEscape(s, colon) {
 		b.WriteString(s)
 		return
 	}
@@ -119,6 +108,22 @@ func escapeTo(b *strings.Builder, s string, colon bool) {
 			b.WriteByte(c)
 		}
 	}
+}
+
+// needsEscape reports whether s holds a byte escapeTo changes: a plain
+// loop, since this runs for every key of every call.
+func needsEscape(s string, colon bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '%', '{', '}':
+			return true
+		case ':':
+			if colon {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // globQuoteTo backslash-quotes the characters SCAN MATCH treats as special.
