@@ -81,7 +81,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	// Following versions needs every command to a node on one connection
 	// (see follower): valkey-go otherwise spreads a single node's commands
 	// over several.
-	opt.PipelineMultiplex = -1
+	if !cfg.ReadVersionsEachTime && !cfg.ReplicaReads {
+		opt.PipelineMultiplex = -1
+	}
 	if cfg.ReplicaReads {
 		opt.SendToReplicas = readFromReplica
 		// Replicas that are not yet reported online (Valkey 8 reports a replica
