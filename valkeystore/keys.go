@@ -47,30 +47,27 @@ func (l layout) entryKey(k driver.Key) string {
 
 // refreshKey is where a background refresh of k is elected, in k's slot.
 func (l layout) refreshKey(k driver.Key) string {
-	g := l.groups.of(k.Namespace)
-	head := g.heads[groupOf(k.ID)]
-	var b strings.Builder
-	b.Grow(len(head) + len(refreshSuffix) + len(k.ID))
-	b.WriteString(head)
-	b.WriteString(refreshSuffix)
-	escapeTo(&b, k.ID, false)
-	return b.String()
+	return suffixed(l.groups.of(k.Namespace).heads[groupOf(k.ID)], refreshSuffix, k.ID)
 }
 
 // versionKey is where a version's copy for one group lives:
 // <prefix>{esc(ns):<group>}#ns for the namespace's own,
 // <prefix>{esc(ns):<group>}#t:esc(tag) for a tag's.
 func (l layout) versionKey(k driver.VersionKey) string {
-	g := l.groups.of(k.Namespace)
-	head := g.heads[clampGroup(k.Group)]
+	head := l.groups.of(k.Namespace).heads[clampGroup(k.Group)]
 	if k.Tag == "" {
 		return head + namespaceVersion
 	}
+	return suffixed(head, tagVersion, k.Tag)
+}
+
+// suffixed is a group's head, a kind's suffix, and an escaped name.
+func suffixed(head, kind, name string) string {
 	var b strings.Builder
-	b.Grow(len(head) + len(tagVersion) + len(k.Tag))
+	b.Grow(len(head) + len(kind) + len(name))
 	b.WriteString(head)
-	b.WriteString(tagVersion)
-	escapeTo(&b, k.Tag, false)
+	b.WriteString(kind)
+	escapeTo(&b, name, false)
 	return b.String()
 }
 
