@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -61,7 +63,7 @@ func (c transientRetry) DoCache(ctx context.Context, cmd valkey.Cacheable, ttl t
 }
 
 func (c transientRetry) DoMulti(ctx context.Context, multi ...valkey.Completed) []valkey.ValkeyResult {
-	resps := c.Client.DoMulti(ctx, multi...)
+	resps := c.doMulti(ctx, multi)
 	var again []int
 	for attempt := 0; ; attempt++ {
 		again = again[:0]
@@ -77,10 +79,75 @@ func (c transientRetry) DoMulti(ctx context.Context, multi ...valkey.Completed) 
 		for j, i := range again {
 			cmds[j] = multi[i]
 		}
-		for j, r := range c.Client.DoMulti(ctx, cmds...) {
+		for j, r := range c.doMulti(ctx, cmds) {
 			resps[again[j]] = r
 		}
 	}
+}
+
+// splitWorkers bounds the goroutines that send a split pipeline's slots.
+const splitWorkers = 16
+
+// doMulti is the client's DoMulti, except that a pipeline failed as a
+// whole because no node is known for one of its slots is sent again slot
+// by slot. valkey-go routes a pipeline only when it knows a node for every
+// command, and otherwise fills every reply with ErrNoSlot: with one shard
+// of a cluster gone, a bulk call would fail for the keys of the healthy
+// shards too. Sent apart, only the commands of the slots without a node
+// fail. The slots are sent at once (by at most splitWorkers goroutines,
+// all ended before it returns), so the healthy ones cost about one round
+// trip per node, as the pipeline would have. A pipeline with a command of
+// no key (MULTI, EXEC, INFO) is never split: such commands may need to
+// stay with the commands around them.
+func (c transientRetry) doMulti(ctx context.Context, multi []valkey.Completed) []valkey.ValkeyResult {
+	resps := c.Client.DoMulti(ctx, multi...)
+	if len(multi) < 2 {
+		return resps
+	}
+	for _, r := range resps {
+		if !errors.Is(r.Error(), valkey.ErrNoSlot) {
+			return resps
+		}
+	}
+	var groups [][]int
+	at := map[uint16]int{}
+	for i, cmd := range multi {
+		s := cmd.Slot()
+		if s >= slotCount { // valkey-go's slot of a command without a key
+			return resps
+		}
+		g, ok := at[s]
+		if !ok {
+			g = len(groups)
+			at[s] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	if len(groups) < 2 {
+		return resps
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(groups), splitWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := next.Add(1) - 1; g < int64(len(groups)); g = next.Add(1) - 1 {
+				idx := groups[g]
+				sub := make([]valkey.Completed, len(idx))
+				for j, i := range idx {
+					sub[j] = multi[i]
+				}
+				// Each goroutine writes only the replies of its own slot.
+				for j, r := range c.Client.DoMulti(ctx, sub...) {
+					resps[idx[j]] = r
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return resps
 }
 
 // waitTransient waits before try attempt+2, growing from transientFirstWait
