@@ -13,7 +13,7 @@ import (
 )
 
 func quietBreaker(threshold int, cooldown time.Duration) *breaker {
-	return &breaker{threshold: threshold, cooldown: cooldown, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return newBreakers(1, threshold, cooldown, slog.New(slog.NewTextHandler(io.Discard, nil))).of(0)
 }
 
 // run passes one call's outcome through the breaker, as Provider.call does.

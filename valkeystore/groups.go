@@ -45,6 +45,7 @@ func clampGroup(g int) int {
 type nsGroups struct {
 	tags  [groupCount]string // esc(ns):<g>[.<n>], the hash tag of group g
 	heads [groupCount]string // <prefix>{<tag>}
+	slots [groupCount]uint16 // the hash slot of each tag
 }
 
 func (g *nsGroups) entryKey(id string) string {
@@ -117,6 +118,7 @@ func buildGroups(prefix, ns string) *nsGroups {
 		}
 		g.tags[i] = tag
 		g.heads[i] = prefix + "{" + tag + "}"
+		g.slots[i] = crc16(tag) % slotCount
 	}
 	return g
 }
