@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		optOut:    cfg.TrackAllReads,
 	}
 	if p.cluster {
-		p.client = transientRetry{pinningClient{client}}
+		p.client = newTransientRetry(pinningClient{client})
 	}
 	if p.cluster && cfg.DB != 0 {
 		client.Close()
