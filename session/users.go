@@ -39,7 +39,8 @@ type generations interface {
 func generationsFor(p driver.Provider, cfg Config) generations {
 	ns := cfg.Namespace + ".users"
 	if v, ok := p.(driver.Versioner); ok {
-		return versionGenerations{v: v, ns: ns, ttl: cfg.AbsoluteTimeout + generationMargin}
+		groups, _ := p.(driver.VersionGroups)
+		return versionGenerations{v: v, groups: groups, ns: ns, ttl: cfg.AbsoluteTimeout + generationMargin}
 	}
 	if sw, ok := p.(driver.Swapper); ok {
 		return swapGenerations{p: p, sw: sw, ns: ns}
@@ -50,14 +51,25 @@ func generationsFor(p driver.Provider, cfg Config) generations {
 // versionGenerations keeps a generation as the version of tag user in the
 // users namespace. Each login makes it live at least AbsoluteTimeout more,
 // so it outlives every session holding it and then goes away by itself.
+//
+// Where the provider keeps versions in groups (driver.VersionGroups), each
+// user's generation is in the group its name falls in, as an entry of that
+// name would be, rather than all in one: on a cluster, the users are then
+// spread over the shards, and a shard that is down stops the logins and
+// logouts of its own users only.
 type versionGenerations struct {
-	v   driver.Versioner
-	ns  string
-	ttl time.Duration
+	v      driver.Versioner
+	groups driver.VersionGroups // nil: one group
+	ns     string
+	ttl    time.Duration
 }
 
 func (g versionGenerations) key(user string) []driver.VersionKey {
-	return []driver.VersionKey{{Namespace: g.ns, Tag: user}}
+	k := driver.VersionKey{Namespace: g.ns, Tag: user}
+	if g.groups != nil {
+		k.Group = g.groups.VersionGroup(driver.Key{Namespace: g.ns, ID: user})
+	}
+	return []driver.VersionKey{k}
 }
 
 func formatGeneration(v driver.Version) string {
