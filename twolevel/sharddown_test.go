@@ -3,6 +3,7 @@ package twolevel_test
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
+	"github.com/valcache/valcache/search"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
 )
@@ -88,6 +90,7 @@ func TestShardDown(t *testing.T) {
 
 	primaries := c.Primaries()
 	owners := slotOwners(t, primaries[1])
+	docs := newShardDownSearch(t, p, owners)
 	slotKeyOwner := func(k string) string {
 		return owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: k})]
 	}
@@ -165,6 +168,8 @@ func TestShardDown(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	docs.check(t, primaries[0])
+
 	var dead, healthy []string
 	for _, k := range keys {
 		if lost[k] {
@@ -211,6 +216,115 @@ func TestShardDown(t *testing.T) {
 	wantFailed(t, "DeleteMany", cache.DeleteMany(ctx, keys), dead)
 	if got, err = cache.GetMany(ctx, healthy); err != nil || len(got) != 0 {
 		t.Fatalf("GetMany of the healthy keys after DeleteMany: %v, %v; want none", got, err)
+	}
+}
+
+// searchDoc is a value of the shard-down test's searched namespace.
+type searchDoc struct {
+	Cat   string `valcache:"cat,tag"`
+	Title string `valcache:"title,text"`
+}
+
+// shardDownSearch is an index over documents spread over every shard, with
+// the primaries serving each document's index shard and entry.
+type shardDownSearch struct {
+	idx                    *search.Index[string, searchDoc]
+	indexOwner, entryOwner map[string]string
+	shardOwner             [16]string
+}
+
+// newShardDownSearch indexes 64 documents and checks that a query and a
+// full-text search find them all.
+func newShardDownSearch(t *testing.T, p *twolevel.Provider, owners map[int]string) *shardDownSearch {
+	t.Helper()
+	const ns = "shard-down-search"
+	sc := newCache[searchDoc](t, p, ns)
+	idx, err := search.New(sc, search.Schema[searchDoc]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	s := &shardDownSearch{idx: idx, indexOwner: map[string]string{}, entryOwner: map[string]string{}}
+	for i := range 16 {
+		// The index layout (docs/search.md): IndexPrefix, then the shard's tag.
+		v, err := testserver.Command(owners[0], "CLUSTER", "KEYSLOT", fmt.Sprintf("index:{%%idx:%s:%d}:x", ns, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := v.(int64)
+		s.shardOwner[i] = owners[int(n)]
+	}
+	for i := range 64 {
+		id := fmt.Sprintf("d%d", i)
+		if err := idx.Set(t.Context(), id, searchDoc{Cat: "c", Title: "alpha " + id}); err != nil {
+			t.Fatal(err)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		s.indexOwner[id] = s.shardOwner[h.Sum32()%16]
+		s.entryOwner[id] = owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: id})]
+	}
+	for _, r := range s.results(t) {
+		if len(r.Hits) != 64 || r.Partial() || !r.TotalExact {
+			t.Fatalf("before the fault: %d hits (exact %v), partial %v", len(r.Hits), r.TotalExact, r.Partial())
+		}
+	}
+	return s
+}
+
+// results runs a query and a full-text search matching every document.
+func (s *shardDownSearch) results(t *testing.T) []search.Result[string, searchDoc] {
+	t.Helper()
+	q, err := s.idx.Query(t.Context(), search.Query{Filters: []search.Filter{search.Tag("cat", "c")}, Limit: 1000})
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	f, err := s.idx.Search(t.Context(), "alpha", search.Query{Limit: 1000})
+	if err != nil {
+		t.Fatalf("search: %v", err)
+	}
+	return []search.Result[string, searchDoc]{q, f}
+}
+
+// check asserts that, with the shard of primary dead down, queries answer
+// from the other shards and name what they could not reach.
+func (s *shardDownSearch) check(t *testing.T, dead string) {
+	t.Helper()
+	var wantShards []int
+	for i, o := range s.shardOwner {
+		if o == dead {
+			wantShards = append(wantShards, i)
+		}
+	}
+	var wantHits, wantUnread []string
+	for id, o := range s.indexOwner {
+		switch {
+		case o == dead:
+		case s.entryOwner[id] == dead:
+			wantUnread = append(wantUnread, id)
+		default:
+			wantHits = append(wantHits, id)
+		}
+	}
+	slices.Sort(wantHits)
+	slices.Sort(wantUnread)
+	if len(wantShards) == 0 || len(wantHits) == 0 || len(wantUnread) == 0 {
+		t.Fatalf("the documents do not cover every case: dead shards %v, hits %v, unread %v", wantShards, wantHits, wantUnread)
+	}
+	for n, r := range s.results(t) {
+		var hits []string
+		for _, h := range r.Hits {
+			hits = append(hits, h.Key)
+		}
+		slices.Sort(hits)
+		unread := slices.Sorted(slices.Values(r.Unread))
+		if !slices.Equal(hits, wantHits) || !slices.Equal(r.MissingShards, wantShards) || !slices.Equal(unread, wantUnread) {
+			t.Fatalf("result %d with a shard down: hits %v, missing shards %v, unread %v; want %v, %v, %v",
+				n, hits, r.MissingShards, unread, wantHits, wantShards, wantUnread)
+		}
+		if !r.Partial() || r.TotalExact || !errors.Is(r.PartialErr, valcache.ErrUnavailable) {
+			t.Fatalf("result %d: partial %v, exact %v, error %v; want partial, inexact, ErrUnavailable", n, r.Partial(), r.TotalExact, r.PartialErr)
+		}
 	}
 }
 

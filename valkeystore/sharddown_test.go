@@ -3,6 +3,7 @@ package valkeystore_test
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
+	"github.com/valcache/valcache/search"
+	"github.com/valcache/valcache/valkeystore"
 )
 
 // shardDownNamespace is the namespace of the shard-down test's cache.
@@ -57,6 +60,7 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 	}
 
 	primaries := c.Primaries()
+	docs := newShardDownSearch(t, p, primaries)
 	lost := map[string]bool{}
 	for _, k := range keys {
 		lost[k] = ownerOf(t, primaries[1], p.EntryKeyName(driver.Key{Namespace: shardDownNamespace, ID: k})) == primaries[0]
@@ -110,6 +114,8 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+
+	docs.check(t, primaries[0])
 
 	var healthy, dead []string
 	for _, k := range keys {
@@ -181,4 +187,119 @@ func ownerOf(t *testing.T, addr, key string) string {
 		t.Fatalf("no node serves slot %d of %s", n, key)
 	}
 	return owner
+}
+
+// searchDoc is a value of the shard-down test's searched namespace.
+type searchDoc struct {
+	Cat   string  `valcache:"cat,tag"`
+	N     float64 `valcache:"n,numeric"`
+	Title string  `valcache:"title,text"`
+}
+
+const shardDownSearchNamespace = "shard-down-search"
+
+// shardDownSearch is an index over documents spread over every shard, with
+// where each document's posting and entry live.
+type shardDownSearch struct {
+	idx *search.Index[string, searchDoc]
+	// indexOwner and entryOwner are the primaries serving each document's
+	// index shard and entry; shardOwner, each index shard's.
+	indexOwner, entryOwner map[string]string
+	shardOwner             [16]string
+}
+
+// newShardDownSearch indexes 80 documents and checks that a query and a
+// full-text search find them all.
+func newShardDownSearch(t *testing.T, p *valkeystore.Provider, primaries []string) *shardDownSearch {
+	t.Helper()
+	ctx := t.Context()
+	sc, err := valcache.New(p, valcache.Options[string, searchDoc]{Namespace: shardDownSearchNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sc.Close() })
+	idx, err := search.New(sc, search.Schema[searchDoc]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	s := &shardDownSearch{idx: idx, indexOwner: map[string]string{}, entryOwner: map[string]string{}}
+	for i := range 16 {
+		// The index layout (docs/search.md): IndexPrefix, then the shard's tag.
+		s.shardOwner[i] = ownerOf(t, primaries[1], fmt.Sprintf("index:{%%idx:%s:%d}:x", shardDownSearchNamespace, i))
+	}
+	for i := range 80 {
+		id := fmt.Sprintf("d%d", i)
+		if err := idx.Set(ctx, id, searchDoc{Cat: "c", N: float64(i), Title: "alpha " + id}); err != nil {
+			t.Fatal(err)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		s.indexOwner[id] = s.shardOwner[h.Sum32()%16]
+		s.entryOwner[id] = ownerOf(t, primaries[1], p.EntryKeyName(driver.Key{Namespace: shardDownSearchNamespace, ID: id}))
+	}
+	for _, r := range s.results(t) {
+		if len(r.Hits) != 80 || r.Partial() || !r.TotalExact || r.Total != 80 {
+			t.Fatalf("before the fault: %d hits, total %d (exact %v), partial %v", len(r.Hits), r.Total, r.TotalExact, r.Partial())
+		}
+	}
+	return s
+}
+
+// results runs a query and a full-text search matching every document.
+func (s *shardDownSearch) results(t *testing.T) []search.Result[string, searchDoc] {
+	t.Helper()
+	q, err := s.idx.Query(t.Context(), search.Query{Filters: []search.Filter{search.Tag("cat", "c")}, SortBy: "n", Limit: 1000})
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	f, err := s.idx.Search(t.Context(), "alpha", search.Query{Limit: 1000})
+	if err != nil {
+		t.Fatalf("search: %v", err)
+	}
+	return []search.Result[string, searchDoc]{q, f}
+}
+
+// check asserts that, with the shard of primary dead down, queries answer
+// from the other shards: every document indexed and stored on them, the
+// dead index shards named, the documents indexed on a live shard but
+// stored on the dead one named as unread.
+func (s *shardDownSearch) check(t *testing.T, dead string) {
+	t.Helper()
+	var wantShards []int
+	for i, o := range s.shardOwner {
+		if o == dead {
+			wantShards = append(wantShards, i)
+		}
+	}
+	var wantHits, wantUnread []string
+	for id, o := range s.indexOwner {
+		switch {
+		case o == dead:
+		case s.entryOwner[id] == dead:
+			wantUnread = append(wantUnread, id)
+		default:
+			wantHits = append(wantHits, id)
+		}
+	}
+	slices.Sort(wantHits)
+	slices.Sort(wantUnread)
+	if len(wantShards) == 0 || len(wantHits) == 0 || len(wantUnread) == 0 {
+		t.Fatalf("the documents do not cover every case: dead shards %v, hits %v, unread %v", wantShards, wantHits, wantUnread)
+	}
+	for n, r := range s.results(t) {
+		var hits []string
+		for _, h := range r.Hits {
+			hits = append(hits, h.Key)
+		}
+		slices.Sort(hits)
+		unread := slices.Sorted(slices.Values(r.Unread))
+		if !slices.Equal(hits, wantHits) || !slices.Equal(r.MissingShards, wantShards) || !slices.Equal(unread, wantUnread) {
+			t.Fatalf("result %d with a shard down: hits %v, missing shards %v, unread %v; want %v, %v, %v",
+				n, hits, r.MissingShards, unread, wantHits, wantShards, wantUnread)
+		}
+		if !r.Partial() || r.TotalExact || !errors.Is(r.PartialErr, valcache.ErrUnavailable) {
+			t.Fatalf("result %d: partial %v, exact %v, error %v; want partial, inexact, ErrUnavailable", n, r.Partial(), r.TotalExact, r.PartialErr)
+		}
+	}
 }
