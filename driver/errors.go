@@ -89,9 +89,10 @@ func (e *BatchError) first() error {
 // per group of entries (VersionGroups) when a call over several groups
 // could not reach the copies of some of them, such as the groups of one
 // shard of a cluster that is down. Failed maps each such group to its
-// error. The call returns no versions, but the groups not listed are known
-// to answer, so a caller writing a batch can stamp and write their entries
-// and fail only the entries of the groups listed.
+// error. The call returns no versions, but the groups not listed did not
+// fail, so a caller writing a batch can ask again without the groups
+// listed, write the other groups' entries, and fail only those of the
+// groups listed. It matches ErrUnavailable when its failures do.
 type GroupsError struct {
 	Failed map[int]error
 }
