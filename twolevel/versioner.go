@@ -2,7 +2,6 @@ package twolevel
 
 import (
 	"context"
-	"maps"
 	"time"
 
 	"github.com/valcache/valcache/driver"
@@ -57,7 +56,9 @@ func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need 
 		return err
 	})
 	if refused != nil && p.l2.Slots() > 1 && !sameGroup(sub) {
-		return nil, p.askTheOthers(ctx, sub, need, refused, read)
+		// The groups of open circuits; the others were not asked, and a
+		// batch may ask again without these (see driver.GroupsError).
+		return nil, &driver.GroupsError{Failed: refused}
 	}
 	if err != nil {
 		return nil, err
@@ -67,36 +68,6 @@ func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need 
 		p.vers.install(keys[i], leases[j], versions[j], ttls[j])
 	}
 	return out, nil
-}
-
-// askTheOthers completes a call over the version keys of several groups
-// that the open circuits of some refused: the keys of the other groups are
-// read (and followed) on their own, so that the *driver.GroupsError
-// returned names every group that cannot be reached now, and a batch can
-// write the entries of all the others.
-func (p *Provider) askTheOthers(ctx context.Context, keys []driver.VersionKey, need time.Duration, refused map[int]error,
-	read func(context.Context, []driver.VersionKey) ([]driver.Version, []time.Duration, error)) error {
-	var rest []driver.VersionKey
-	for _, k := range keys {
-		if _, ok := refused[k.Group]; !ok {
-			rest = append(rest, k)
-		}
-	}
-	lost := maps.Clone(refused)
-	if len(rest) > 0 {
-		_, err := p.versions(ctx, rest, need, read)
-		var ge *driver.GroupsError
-		switch {
-		case err == nil:
-		case errorsAs(err, &ge):
-			maps.Copy(lost, ge.Failed)
-		case sameGroup(rest) && errorsIs(err, ErrUnavailable):
-			lost[rest[0].Group] = err
-		default:
-			return err
-		}
-	}
-	return &driver.GroupsError{Failed: lost}
 }
 
 // BumpVersions implements driver.Versioner. This process's cells drop at
