@@ -86,6 +86,14 @@ func (s *breakers) of(slot int) *breaker {
 	return ptr.Load()
 }
 
+// peek returns slot's breaker if it was made.
+func (s *breakers) peek(slot int) *breaker {
+	if slot < 0 || slot >= len(s.slots) {
+		slot = 0
+	}
+	return s.slots[slot].Load()
+}
+
 // state is the worst state of any slot: Open when some circuit is open,
 // else HalfOpen when some probe is running, else Closed.
 func (s *breakers) state() State {
@@ -121,10 +129,7 @@ func (s *breakers) healed(slot int, seq uint64) bool {
 	if s.everyAnswered.Load() >= seq {
 		return true
 	}
-	if slot < 0 || slot >= len(s.slots) {
-		slot = 0
-	}
-	b := s.slots[slot].Load()
+	b := s.peek(slot)
 	return b != nil && b.answered.Load() >= seq
 }
 

@@ -85,7 +85,10 @@ func (p *Provider) Breaker() State { return p.breakers.state() }
 // BreakerOf reports the state of the circuit breaker that key's entry is
 // called through.
 func (p *Provider) BreakerOf(key driver.Key) State {
-	return State(p.breakers.of(p.l2.EntrySlot(key)).state.Load())
+	if b := p.breakers.peek(p.l2.EntrySlot(key)); b != nil {
+		return State(b.state.Load())
+	}
+	return Closed // never called yet
 }
 
 // CircuitState is the breaker's state as driver.CircuitReporter names it,
