@@ -213,19 +213,30 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 			groups = append(groups, g)
 		}
 	}
-	st, write, err := c.stampBatch(ctx, o, longest, groups)
-	if err != nil || !write {
+	st, write, lost, err := c.stampBatchLost(ctx, o, longest, groups)
+	if err != nil || (!write && lost == nil) {
 		return err
 	}
 	keys := make([]K, 0, len(values))
 	items := make([]driver.Item, 0, len(values))
 	failed := map[K]error{}
+	for k, dk := range dks {
+		if e, ok := lost[c.groupOf(dk)]; ok {
+			failed[k] = e // its group's versions could not be read: not written
+		}
+	}
+	if !write {
+		return batchErr(failed)
+	}
 	hooks := c.writeHooks()
 	var written []StoredEntry[V] // for the hooks, when there are some
 	if hooks != nil {
 		written = make([]StoredEntry[V], 0, len(values))
 	}
 	for k, v := range values {
+		if _, ok := failed[k]; ok {
+			continue
+		}
 		dk := dks[k]
 		t, _ := c.ttl.resolve(ttl)
 		m, t := c.writeMeta(t)

@@ -84,3 +84,39 @@ func (e *BatchError) first() error {
 	}
 	return e.Failed[lowest]
 }
+
+// GroupsError is returned by a Versioner that keeps a copy of each version
+// per group of entries (VersionGroups) when a call over several groups
+// could not reach the copies of some of them, such as the groups of one
+// shard of a cluster that is down. Failed maps each such group to its
+// error. The call returns no versions, but the groups not listed did not
+// fail, so a caller writing a batch can ask again without the groups
+// listed, write the other groups' entries, and fail only those of the
+// groups listed. It matches ErrUnavailable when its failures do.
+type GroupsError struct {
+	Failed map[int]error
+}
+
+func (e *GroupsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "valcache: the versions of %d groups could not be read", len(e.Failed))
+	lowest := -1
+	for g := range e.Failed {
+		if lowest < 0 || g < lowest {
+			lowest = g
+		}
+	}
+	if lowest >= 0 {
+		fmt.Fprintf(&b, " (group %d: %v)", lowest, e.Failed[lowest])
+	}
+	return b.String()
+}
+
+// Unwrap exposes every failure to errors.Is and errors.As.
+func (e *GroupsError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Failed))
+	for _, err := range e.Failed {
+		errs = append(errs, err)
+	}
+	return errs
+}

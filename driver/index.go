@@ -33,6 +33,11 @@ type Indexer interface {
 	Unindex(ctx context.Context, namespace string, refs []IndexRef) error
 
 	// QueryIndex returns the documents matching q, with what ranking needs.
+	// A provider whose index is split over parts of the store that fail
+	// apart (the shards of a cluster) may answer from the parts that could
+	// be reached, listing the others in IndexResult.Missing, when every
+	// failure says the store could not serve; it returns an error when no
+	// part answered.
 	QueryIndex(ctx context.Context, namespace string, q IndexQuery) (IndexResult, error)
 }
 
@@ -141,6 +146,13 @@ type IndexResult struct {
 	Docs        int
 	TotalLength int64
 	DF          []int
+	// Missing lists, in increasing order, the index shards that did not
+	// answer (see Indexer.QueryIndex); empty when every shard answered.
+	// Their documents are absent from Candidates, and Total, Docs,
+	// TotalLength and DF count only the shards that answered. MissingErr is
+	// one of the errors met (it matches ErrUnavailable).
+	Missing    []int
+	MissingErr error
 }
 
 // IndexCandidate is one matching document.

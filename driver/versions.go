@@ -31,7 +31,9 @@ type Version = uint64
 //
 // Each method touches each VersionKey on its own, so on a cluster no
 // command spans slots. Losing a version key (eviction, expiry) is always
-// safe: entries stamped with its old version stop being valid.
+// safe: entries stamped with its old version stop being valid. A call over
+// the keys of several groups (see VersionGroups) that could reach some
+// groups only may fail with a *GroupsError naming the others.
 //
 // Fallback: none. Without it the facade's tag operations return
 // ErrNotSupported and Clear uses Provider.Clear.

@@ -3,8 +3,10 @@ package search
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
+	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 )
 
@@ -31,6 +33,40 @@ type Result[K comparable, V any] struct {
 	// not yet pruned from the index.
 	Total      int
 	TotalExact bool
+
+	// MissingShards lists, in increasing order, the index shards (0 to 15 on
+	// Valkey) that did not answer, such as those on a cluster node that is
+	// down: their matches are absent from Hits and from Total. Unread are
+	// the keys of matches whose values could not be read back, their node
+	// not answering: they are absent from Hits and counted in Total. Either
+	// makes the result partial (Partial), and Total not exact; the hits
+	// there are still current and still match. PartialErr is one of the
+	// errors met (it matches valcache.ErrUnavailable). A query fails only
+	// when no index shard answers, or on an error that is not an outage.
+	MissingShards []int
+	Unread        []K
+	PartialErr    error
+}
+
+// Partial reports whether part of the store did not answer, so that more
+// values may match than the result shows.
+func (r Result[K, V]) Partial() bool { return len(r.MissingShards) > 0 || len(r.Unread) > 0 }
+
+// partial gathers what a query could not reach, over its calls.
+type partial[K comparable] struct {
+	shards map[int]bool
+	unread []K
+	err    error
+}
+
+func (m *partial[K]) addShards(res driver.IndexResult) {
+	for _, s := range res.Missing {
+		if m.shards == nil {
+			m.shards = map[int]bool{}
+		}
+		m.shards[s] = true
+		m.err = res.MissingErr
+	}
 }
 
 // Query returns the values matching q's filters, in q's order.
@@ -72,15 +108,23 @@ func (x *Index[K, V]) run(ctx context.Context, p *plan) (Result[K, V], error) {
 	defer cancel()
 	window := p.offset + p.limit
 	ns := x.cache.Namespace()
+	var lost partial[K]
+	query := func() (driver.IndexResult, error) {
+		res, err := x.idx.QueryIndex(ctx, ns, p.iq)
+		if err == nil {
+			lost.addShards(res)
+		}
+		return res, err
+	}
 	p.iq.Limit = window
-	res, err := x.idx.QueryIndex(ctx, ns, p.iq)
+	res, err := query()
 	if err != nil {
 		return Result[K, V]{}, err
 	}
 	// A small match set is read back whole, which makes Total exact.
 	if p.iq.Limit > 0 && len(res.Candidates) < res.Total && res.Total < exactBelow {
 		p.iq.Limit = 0
-		if res, err = x.idx.QueryIndex(ctx, ns, p.iq); err != nil {
+		if res, err = query(); err != nil {
 			return Result[K, V]{}, err
 		}
 	}
@@ -91,22 +135,41 @@ func (x *Index[K, V]) run(ctx context.Context, p *plan) (Result[K, V], error) {
 		if all && res.Total < exactBelow {
 			need = len(order)
 		}
-		got, done, err := x.verify(ctx, p, order, need)
+		lost.unread = lost.unread[:0]
+		got, done, err := x.verify(ctx, p, order, need, &lost)
 		if err != nil {
 			return Result[K, V]{}, err
 		}
 		if len(got) >= window || all {
-			return x.page(p, got, res.Total-(done-len(got)), all && done == len(order)), nil
+			exact := all && done == len(order) && lost.shards == nil && len(lost.unread) == 0
+			r := x.page(p, got, res.Total-(done-len(got)-len(lost.unread)), exact)
+			fill(&lost, &r)
+			return r, nil
 		}
 		// Stale documents took room in the page: ask for more.
 		p.iq.Limit = max(4*p.iq.Limit, window)
 		if p.iq.Limit >= res.Total {
 			p.iq.Limit = 0
 		}
-		if res, err = x.idx.QueryIndex(ctx, ns, p.iq); err != nil {
+		if res, err = query(); err != nil {
 			return Result[K, V]{}, err
 		}
 	}
+}
+
+// fill records in r what the query could not reach.
+func fill[K comparable, V any](m *partial[K], r *Result[K, V]) {
+	if m.shards == nil && len(m.unread) == 0 {
+		return
+	}
+	for s := range m.shards {
+		r.MissingShards = append(r.MissingShards, s)
+	}
+	slices.Sort(r.MissingShards)
+	if len(m.unread) > 0 {
+		r.Unread = slices.Clone(m.unread)
+	}
+	r.PartialErr = m.err
 }
 
 // rank orders candidates: by the sort field, or by BM25 score for a search,
@@ -164,8 +227,10 @@ func compareSort(a float64, hasA bool, b float64, hasB bool, desc bool) int {
 // verify reads candidates back through the cache, in order, until need of
 // them are confirmed or the list ends; it returns the confirmed ones and how
 // many candidates it looked at. Candidates whose entries are gone are
-// removed from the index (at their revision only).
-func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need int) ([]checked[K, V], int, error) {
+// removed from the index (at their revision only). Candidates whose values
+// could not be read because the store did not answer for them are neither:
+// they are added to lost's unread keys.
+func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need int, lost *partial[K]) ([]checked[K, V], int, error) {
 	var got []checked[K, V]
 	done := 0
 	for done < len(order) && len(got) < need {
@@ -183,12 +248,18 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 			ids = append(ids, i)
 		}
 		values, err := x.cache.GetMany(ctx, keys)
+		unread, err := unreadKeys[K](err)
 		if err != nil {
 			return nil, 0, err
 		}
 		for j, k := range keys {
 			s := batch[ids[j]]
 			v, ok := values[k]
+			if e, failed := unread[k]; failed {
+				lost.unread = append(lost.unread, k)
+				lost.err = e
+				continue
+			}
 			if !ok {
 				gone = append(gone, driver.IndexRef{ID: s.c.ID, Rev: s.c.Rev})
 				continue
@@ -236,4 +307,19 @@ func (x *Index[K, V]) page(p *plan, got []checked[K, V], total int, exact bool) 
 		r.Hits = append(r.Hits, got[i].hit)
 	}
 	return r
+}
+
+// unreadKeys returns the keys of a GetMany's partial failure when each
+// says the store could not serve, and any other error as it is.
+func unreadKeys[K comparable](err error) (map[K]error, error) {
+	var be *valcache.KeyedBatchError[K]
+	if err == nil || !errors.As(err, &be) {
+		return nil, err
+	}
+	for _, e := range be.Failed {
+		if !errors.Is(e, valcache.ErrUnavailable) {
+			return nil, err
+		}
+	}
+	return be.Failed, nil
 }

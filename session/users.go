@@ -52,10 +52,11 @@ func generationsFor(p driver.Provider, cfg Config) generations {
 // users namespace. Each login makes it live at least AbsoluteTimeout more,
 // so it outlives every session holding it and then goes away by itself.
 //
-// Where the store keeps versions per group of entries, each user's
-// generation is in the group the user's name falls in, so that users'
-// generations spread over the store (a cluster's shards) rather than all
-// sharing one slot.
+// Where the provider keeps versions in groups (driver.VersionGroups), each
+// user's generation is in the group its name falls in, as an entry of that
+// name would be, rather than all in one: on a cluster, the users are then
+// spread over the shards, and a shard that is down stops the logins and
+// logouts of its own users only.
 type versionGenerations struct {
 	v      driver.Versioner
 	groups driver.VersionGroups // nil: one group

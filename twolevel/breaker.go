@@ -45,18 +45,120 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
-// breaker counts consecutive failures of the shared store. Only what says
-// the store could not serve counts: not a miss, not a reply about the call
-// itself (a wrong type, a missing permission), not an invalid argument, and
-// not a call its own caller gave up on (cancelled, or past the caller's
-// deadline), which would let impatient callers open the circuit for all.
-type breaker struct {
+// breakers keeps one circuit breaker per slot of the shared store (one in
+// all on a single node), so that a shard that is down opens the circuits
+// of its own slots and no other: the keys of the healthy shards keep being
+// served. A slot's breaker is made on its first call.
+//
+// Per slot rather than per node because the slot is known before a call is
+// sent, without asking the client how it routes: every key of one slot
+// lives on one node, whatever the cluster's layout, and a namespace's
+// entries are in 32 slots, so each slot's breaker sees enough calls to
+// open when its node is gone.
+type breakers struct {
 	threshold int // <= 0: never opens
 	cooldown  time.Duration
 	log       *slog.Logger
+	slots     []atomic.Pointer[breaker]
+	// notClosed counts the breakers not closed, so that State is one load
+	// while all are closed, and the first opening and the last closing are
+	// logged rather than each slot's.
+	notClosed atomic.Int32
+	// everyAnswered is, like breaker.answered, the count of tracking losses
+	// when a call last reached every node (a Ping, a Clear).
+	everyAnswered atomic.Uint64
+}
+
+func newBreakers(slots, threshold int, cooldown time.Duration, log *slog.Logger) *breakers {
+	return &breakers{threshold: threshold, cooldown: cooldown, log: log, slots: make([]atomic.Pointer[breaker], max(slots, 1))}
+}
+
+// of returns slot's breaker.
+func (s *breakers) of(slot int) *breaker {
+	if slot < 0 || slot >= len(s.slots) {
+		slot = 0
+	}
+	ptr := &s.slots[slot]
+	if b := ptr.Load(); b != nil {
+		return b
+	}
+	ptr.CompareAndSwap(nil, &breaker{set: s, slot: slot})
+	return ptr.Load()
+}
+
+// peek returns slot's breaker if it was made.
+func (s *breakers) peek(slot int) *breaker {
+	if slot < 0 || slot >= len(s.slots) {
+		slot = 0
+	}
+	return s.slots[slot].Load()
+}
+
+// state is the worst state of any slot: Open when some circuit is open,
+// else HalfOpen when some probe is running, else Closed.
+func (s *breakers) state() State {
+	if s.notClosed.Load() == 0 {
+		return Closed
+	}
+	worst := Closed
+	for i := range s.slots {
+		if b := s.slots[i].Load(); b != nil {
+			switch State(b.state.Load()) {
+			case Open:
+				return Open
+			case HalfOpen:
+				worst = HalfOpen
+			}
+		}
+	}
+	return worst
+}
+
+// each calls fn with every breaker made so far.
+func (s *breakers) each(fn func(*breaker)) {
+	for i := range s.slots {
+		if b := s.slots[i].Load(); b != nil {
+			fn(b)
+		}
+	}
+}
+
+// healed reports whether slot answered a call since the tracking loss
+// numbered seq (see tracker.lost).
+func (s *breakers) healed(slot int, seq uint64) bool {
+	if s.everyAnswered.Load() >= seq {
+		return true
+	}
+	b := s.peek(slot)
+	return b != nil && b.answered.Load() >= seq
+}
+
+// raise sets v to at least n.
+func raise(v *atomic.Uint64, n uint64) {
+	for {
+		cur := v.Load()
+		if cur >= n || v.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// breaker counts consecutive failures of one slot of the shared store.
+// Only what says the store could not serve counts: not a miss, not a reply
+// about the call itself (a wrong type, a missing permission), not an
+// invalid argument, and not a call its own caller gave up on (cancelled,
+// or past the caller's deadline), which would let impatient callers open
+// the circuit for all.
+type breaker struct {
+	set  *breakers
+	slot int
 
 	state    atomic.Int32
 	failures atomic.Int32
+	// answered is the count of tracking losses when a call on this slot
+	// was last answered: a loss counted after it has not been followed by
+	// an answer, so this slot's copies of before it may be served stale.
+	answered atomic.Uint64
 	mu       sync.Mutex
 	openedAt time.Time
 	lastErr  error
@@ -74,7 +176,7 @@ func (b *breaker) allow() (probe bool, err error) {
 	case Closed:
 		return false, nil
 	case Open:
-		if time.Since(b.openedAt) >= b.cooldown {
+		if time.Since(b.openedAt) >= b.set.cooldown {
 			b.state.Store(int32(HalfOpen))
 			return true, nil
 		}
@@ -94,13 +196,13 @@ func (b *breaker) done(probe bool, err error, telling bool) {
 		if b.failures.Load() != 0 || State(b.state.Load()) != Closed {
 			b.mu.Lock()
 			b.failures.Store(0)
-			if State(b.state.Swap(int32(Closed))) != Closed {
-				b.log.Info("twolevel: shared store reachable again; circuit closed")
+			if State(b.state.Swap(int32(Closed))) != Closed && b.set.notClosed.Add(-1) == 0 {
+				b.set.log.Info("twolevel: shared store reachable again; circuit closed")
 			}
 			b.mu.Unlock()
 		}
 	default:
-		if b.threshold <= 0 {
+		if b.set.threshold <= 0 {
 			return
 		}
 		n := b.failures.Add(1)
@@ -108,11 +210,15 @@ func (b *breaker) done(probe bool, err error, telling bool) {
 		defer b.mu.Unlock()
 		b.lastErr = err
 		st := State(b.state.Load())
-		if (probe && st == HalfOpen) || (st == Closed && int(n) >= b.threshold) {
+		if (probe && st == HalfOpen) || (st == Closed && int(n) >= b.set.threshold) {
 			b.openedAt = time.Now()
 			b.state.Store(int32(Open))
-			if st == Closed {
-				b.log.Warn("twolevel: shared store failing; circuit open", slog.Int("failures", int(n)), slog.Any("error", err))
+			if st == Closed && b.set.notClosed.Add(1) == 1 {
+				attrs := []any{slog.Int("failures", int(n)), slog.Any("error", err)}
+				if len(b.set.slots) > 1 {
+					attrs = append(attrs, slog.Int("slot", b.slot))
+				}
+				b.set.log.Warn("twolevel: shared store failing; circuit open", attrs...)
 			}
 		}
 	}

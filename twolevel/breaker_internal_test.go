@@ -13,7 +13,7 @@ import (
 )
 
 func quietBreaker(threshold int, cooldown time.Duration) *breaker {
-	return &breaker{threshold: threshold, cooldown: cooldown, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return newBreakers(1, threshold, cooldown, slog.New(slog.NewTextHandler(io.Discard, nil))).of(0)
 }
 
 // run passes one call's outcome through the breaker, as Provider.call does.
@@ -115,5 +115,57 @@ func TestDisabledBreakerNeverOpens(t *testing.T) {
 	}
 	if _, err := b.allow(); err != nil {
 		t.Fatal("a disabled breaker opened")
+	}
+}
+
+// Each slot's circuit opens on its own failures only, and the set reports
+// the worst state until the last circuit closes.
+func TestBreakersAreKeptPerSlot(t *testing.T) {
+	s := newBreakers(3, 2, time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	down := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	for range 2 {
+		run(t, s.of(1), ctx, down)
+	}
+	if _, err := s.of(1).allow(); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("slot 1 after two failures: %v, want its circuit open", err)
+	}
+	for _, slot := range []int{0, 2} {
+		if probe, err := s.of(slot).allow(); err != nil || probe {
+			t.Fatalf("slot %d, which never failed: probe %v, %v", slot, probe, err)
+		}
+	}
+	if st := s.state(); st != Open {
+		t.Fatalf("state %v with slot 1 open", st)
+	}
+	time.Sleep(2 * time.Millisecond)
+	probe, err := s.of(1).allow()
+	if err != nil || !probe {
+		t.Fatalf("no probe on slot 1 after the cooldown: %v, %v", probe, err)
+	}
+	if st := s.state(); st != HalfOpen {
+		t.Fatalf("state %v while slot 1 probes", st)
+	}
+	s.of(1).done(probe, nil, true)
+	if st := s.state(); st != Closed {
+		t.Fatalf("state %v after slot 1's probe succeeded", st)
+	}
+}
+
+// A slot is healed from a tracking loss once it, or a call reaching every
+// node, answered after the loss.
+func TestBreakersHealPerSlot(t *testing.T) {
+	s := newBreakers(3, 2, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	raise(&s.of(0).answered, 1) // answered after loss 1
+	if !s.healed(0, 1) || s.healed(0, 2) || s.healed(1, 1) || s.healed(2, 1) {
+		t.Fatal("an answer of slot 0 after loss 1 must heal loss 1 for slot 0 and nothing else")
+	}
+	raise(&s.of(0).answered, 0) // an older answer, recorded late, does not undo it
+	if !s.healed(0, 1) {
+		t.Fatal("a late, older answer undid a heal")
+	}
+	raise(&s.everyAnswered, 2)
+	if !s.healed(1, 2) || !s.healed(2, 1) || s.healed(2, 3) {
+		t.Fatal("a call that reached every node must heal every slot up to its loss")
 	}
 }

@@ -70,8 +70,9 @@ type Config struct {
 	// misses) open the circuit: calls then fail at once with ErrCircuitOpen
 	// (which matches ErrUnavailable) instead of waiting for their deadline.
 	// After BreakerCooldown one call is let through as a probe; its success
-	// closes the circuit. Zero means the defaults; a negative BreakerFailures
-	// disables the breaker.
+	// closes the circuit. On a cluster each slot has a circuit of its own,
+	// so a shard that is down fails fast for its own keys only. Zero means
+	// the defaults; a negative BreakerFailures disables the breakers.
 	BreakerFailures int
 	BreakerCooldown time.Duration
 

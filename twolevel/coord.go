@@ -18,7 +18,7 @@ var (
 
 // AcquireLock implements driver.Locker.
 func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (fence uint64, acquired bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.LockSlot(key), func() (err error) {
 		fence, acquired, err = p.l2.AcquireLock(ctx, key, token, ttl)
 		return err
 	})
@@ -27,7 +27,7 @@ func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string
 
 // ExtendLock implements driver.Locker.
 func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (ok bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.LockSlot(key), func() (err error) {
 		ok, err = p.l2.ExtendLock(ctx, key, token, ttl)
 		return err
 	})
@@ -36,7 +36,7 @@ func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string,
 
 // ReleaseLock implements driver.Locker.
 func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string) (ok bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.LockSlot(key), func() (err error) {
 		ok, err = p.l2.ReleaseLock(ctx, key, token)
 		return err
 	})
@@ -45,7 +45,7 @@ func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string
 
 // LockHeld implements driver.Locker.
 func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (ok bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.LockSlot(key), func() (err error) {
 		ok, err = p.l2.LockHeld(ctx, key, token)
 		return err
 	})
@@ -55,18 +55,19 @@ func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (
 // WaitLock implements driver.Locker; like WaitLoad, a wait that ends on its
 // deadline is not counted against the store.
 func (p *Provider) WaitLock(ctx context.Context, key driver.Key) error {
-	probe, err := p.breaker.allow()
+	b := p.breakers.of(p.l2.LockSlot(key))
+	probe, err := b.allow()
 	if err != nil {
 		return err
 	}
 	err = p.l2.WaitLock(ctx, key)
-	p.breaker.done(probe, err, !errors.Is(err, context.DeadlineExceeded) && telling(ctx, err))
+	p.settle(b, probe, err, !errors.Is(err, context.DeadlineExceeded) && telling(ctx, err))
 	return err
 }
 
 // RateLimit implements driver.RateLimiter.
 func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.Duration, burst, cost int64) (d driver.RateDecision, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.RateLimitSlot(key), func() (err error) {
 		d, err = p.l2.RateLimit(ctx, key, interval, burst, cost)
 		return err
 	})
@@ -78,7 +79,7 @@ var _ driver.FieldStore = (*Provider)(nil)
 // GetFields implements driver.FieldStore from L2: field entries (sessions)
 // are read where every instance writes them, and never copied.
 func (p *Provider) GetFields(ctx context.Context, key driver.Key) (fields map[string][]byte, found bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
 		fields, found, err = p.l2.GetFields(ctx, key)
 		return err
 	})

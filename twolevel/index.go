@@ -14,17 +14,17 @@ var _ driver.Indexer = (*Provider)(nil)
 
 // Index implements driver.Indexer.
 func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc) error {
-	return p.call(ctx, func() error { return p.l2.Index(ctx, ns, docs) })
+	return p.callAll(ctx, false, func() error { return p.l2.Index(ctx, ns, docs) })
 }
 
 // Unindex implements driver.Indexer.
 func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRef) error {
-	return p.call(ctx, func() error { return p.l2.Unindex(ctx, ns, refs) })
+	return p.callAll(ctx, false, func() error { return p.l2.Unindex(ctx, ns, refs) })
 }
 
 // QueryIndex implements driver.Indexer.
 func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuery) (res driver.IndexResult, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.callAll(ctx, false, func() (err error) {
 		res, err = p.l2.QueryIndex(ctx, ns, q)
 		return err
 	})

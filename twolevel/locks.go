@@ -26,12 +26,13 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 // A wait that ends on its context's deadline says nothing about the store
 // (the load it waited for may just be slow), so it is not counted.
 func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
-	probe, err := p.breaker.allow()
+	b := p.breakers.of(p.l2.EntrySlot(key))
+	probe, err := b.allow()
 	if err != nil {
 		return err
 	}
 	err = p.l2.WaitLoad(ctx, key)
-	p.breaker.done(probe, err, !errors.Is(err, context.DeadlineExceeded) && telling(ctx, err))
+	p.settle(b, probe, err, !errors.Is(err, context.DeadlineExceeded) && telling(ctx, err))
 	return err
 }
 
@@ -65,7 +66,7 @@ func (p *Provider) CompareAndSwap(ctx context.Context, key driver.Key, old, valu
 
 // AcquireRefresh implements driver.RefreshLocker.
 func (p *Provider) AcquireRefresh(ctx context.Context, key driver.Key, lease time.Duration) (acquired bool, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
 		acquired, err = p.l2.AcquireRefresh(ctx, key, lease)
 		return err
 	})

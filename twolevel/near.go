@@ -33,8 +33,8 @@ func (p *Provider) NearStale(key driver.Key) (any, bool) {
 		return nil, false
 	}
 	if cur := p.track.epoch.Load(); tag != epochTag(cur) {
-		lost, ok := p.track.lostAt(p.track.fullEpoch(tag, cur))
-		if !ok || time.Since(lost) > p.cfg.StaleIfError {
+		lost, seq, ok := p.track.lostAt(p.track.fullEpoch(tag, cur))
+		if !ok || time.Since(lost) > p.cfg.StaleIfError || p.breakers.healed(p.l2.EntrySlot(key), seq) {
 			return nil, false
 		}
 	}
@@ -53,7 +53,7 @@ func (p *Provider) GetForNear(ctx context.Context, key driver.Key, vkeys []drive
 		ttl      time.Duration
 		vttls    []time.Duration
 	)
-	err := p.call(ctx, func() (err error) {
+	err := p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
 		b, found, versions, ttl, vttls, err = p.l2.GetVersionedTTL(ctx, key, vkeys)
 		return err
 	})

@@ -20,7 +20,7 @@ type Provider struct {
 	cfg      Config
 	track    *tracker
 	vers     *versionTable
-	breaker  *breaker
+	breakers *breakers
 	unlisten func()
 }
 
@@ -58,12 +58,12 @@ func New(l1 *memory.Provider, l2 *valkeystore.Provider, cfg Config) (*Provider, 
 		return nil, fmt.Errorf("%w: Tracking coherence needs the Valkey provider built with TrackAllReads (or choose Expiry coherence)", ErrInvalidConfig)
 	}
 	p := &Provider{
-		l1:      l1,
-		l2:      l2,
-		cfg:     cfg,
-		track:   newTracker(),
-		breaker: &breaker{threshold: cfg.BreakerFailures, cooldown: cfg.BreakerCooldown, log: cfg.Logger},
+		l1:    l1,
+		l2:    l2,
+		cfg:   cfg,
+		track: newTracker(),
 	}
+	p.breakers = newBreakers(l2.Slots(), cfg.BreakerFailures, cfg.BreakerCooldown, cfg.Logger)
 	p.vers = &versionTable{track: p.track, max: cfg.MaxTrackedVersions, recs: map[driver.VersionKey]*versionRec{}}
 	if cfg.Coherence == Expiry {
 		p.vers.hold = cfg.L1TTL / 2
@@ -76,8 +76,21 @@ func New(l1 *memory.Provider, l2 *valkeystore.Provider, cfg Config) (*Provider, 
 // L2 returns the shared level, for what the provider does not cover.
 func (p *Provider) L2() *valkeystore.Provider { return p.l2 }
 
-// Breaker reports the circuit breaker's state.
-func (p *Provider) Breaker() State { return State(p.breaker.state.Load()) }
+// Breaker reports the circuit breakers' state. On a single node there is
+// one breaker. On a cluster there is one per slot, and this is the worst of
+// them: Open while the circuit of some slot is open (the keys of other
+// slots are still served), HalfOpen while some slot is being probed, and
+// Closed when every circuit is.
+func (p *Provider) Breaker() State { return p.breakers.state() }
+
+// BreakerOf reports the state of the circuit breaker that key's entry is
+// called through.
+func (p *Provider) BreakerOf(key driver.Key) State {
+	if b := p.breakers.peek(p.l2.EntrySlot(key)); b != nil {
+		return State(b.state.Load())
+	}
+	return Closed // never called yet
+}
 
 // CircuitState is the breaker's state as driver.CircuitReporter names it,
 // for observers that do not know this package.
@@ -107,24 +120,31 @@ func (p *Provider) dropCopy(k driver.Key) {
 	_ = p.l1.Delete(context.Background(), k)
 }
 
-// call runs an L2 call through the breaker.
-func (p *Provider) call(ctx context.Context, fn func() error) error {
-	probe, err := p.breaker.allow()
+// call runs an L2 call on one slot through that slot's breaker.
+func (p *Provider) call(ctx context.Context, slot int, fn func() error) error {
+	b := p.breakers.of(slot)
+	probe, err := b.allow()
 	if err != nil {
 		return err
 	}
 	err = fn()
-	p.breaker.done(probe, err, telling(ctx, err))
-	if err == nil {
-		p.track.answered()
-	}
+	p.settle(b, probe, err, telling(ctx, err))
 	return err
+}
+
+// settle gives a breaker the outcome of a call it let through, and records
+// an answer for stale-if-error.
+func (p *Provider) settle(b *breaker, probe bool, err error, telling bool) {
+	b.done(probe, err, telling)
+	if err == nil {
+		raise(&b.answered, p.track.lossCount.Load())
+	}
 }
 
 // write runs an L2 call that changes key, then drops the writer's own
 // copy, whether or not the call reports success (it may have been applied).
 func (p *Provider) write(ctx context.Context, key driver.Key, fn func() error) error {
-	err := p.call(ctx, fn)
+	err := p.call(ctx, p.l2.EntrySlot(key), fn)
 	if err == nil || !isUnavailable(err) {
 		p.dropCopy(key)
 	}
@@ -134,6 +154,75 @@ func (p *Provider) write(ctx context.Context, key driver.Key, fn func() error) e
 // isUnavailable reports whether the call was refused by the open circuit,
 // and so never reached the store.
 func isUnavailable(err error) bool { return errorsIs(err, ErrCircuitOpen) }
+
+// callAll runs an L2 call that is not about some keys: a namespace's
+// Clear, a scan, an index query. On a single node it goes through the one
+// breaker. On a cluster it goes through none: no one slot's circuit says
+// whether it can be served, nor can its failure be placed on one slot.
+// reachesEvery says that its success shows that every node answered.
+func (p *Provider) callAll(ctx context.Context, reachesEvery bool, fn func() error) error {
+	if p.l2.Slots() == 1 {
+		return p.call(ctx, 0, fn)
+	}
+	err := fn()
+	if err == nil && reachesEvery {
+		raise(&p.breakers.everyAnswered, p.track.lossCount.Load())
+	}
+	return err
+}
+
+// callSlots runs an L2 call that touches several slots. It is refused at
+// once when the circuit of any of them is open, since it could not
+// complete without that slot: refused maps each such slot to its refusal.
+// Its outcome counts for each slot: a success for all, or a failure for
+// the slots that blame names from the error (the others answered); a
+// failure that cannot be placed counts for none, unless there is only one
+// slot.
+func (p *Provider) callSlots(ctx context.Context, slots []int, fn func() error, blame func(error) map[int]error) (refused map[int]error, err error) {
+	if len(slots) == 1 {
+		return nil, p.call(ctx, slots[0], fn)
+	}
+	bs := make([]*breaker, len(slots))
+	probes := make([]bool, len(slots))
+	for i, s := range slots {
+		bs[i] = p.breakers.of(s)
+		var rerr error
+		if probes[i], rerr = bs[i].allow(); rerr != nil {
+			if refused == nil {
+				refused = map[int]error{}
+			}
+			refused[s] = rerr
+		}
+	}
+	if refused != nil {
+		for i, b := range bs {
+			if _, ok := refused[slots[i]]; !ok {
+				b.done(probes[i], nil, false) // not sent: a probe is left to the next call
+			}
+		}
+		for _, rerr := range refused {
+			return refused, rerr
+		}
+	}
+	err = fn()
+	var placed map[int]error
+	if err != nil && blame != nil {
+		placed = blame(err)
+	}
+	for i, b := range bs {
+		switch e, failed := placed[slots[i]]; {
+		case err == nil:
+			p.settle(b, probes[i], nil, true)
+		case placed != nil && failed:
+			p.settle(b, probes[i], e, telling(ctx, e))
+		case placed != nil:
+			p.settle(b, probes[i], nil, true)
+		default:
+			b.done(probes[i], err, false)
+		}
+	}
+	return nil, err
+}
 
 // Close stops following invalidations and closes both levels.
 func (p *Provider) Close() error {

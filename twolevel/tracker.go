@@ -36,19 +36,21 @@ type tracker struct {
 
 	mu     sync.Mutex
 	losses [lossHistory]loss // ring, by epoch
-	// unhealed is set by a loss and cleared by the next call L2 answers.
-	unhealed atomic.Bool
+	// lossCount numbers the losses: the n-th loss has seq n.
+	lossCount atomic.Uint64
 }
 
 type loss struct {
 	epoch uint64 // the epoch that ended
 	at    time.Time
-	// healed: L2 answered a call since. A copy of the ended epoch is
-	// served stale only while L2 has not answered since the loss: then the
-	// loss was (or may be) the outage itself. A server's flush looks the
-	// same as a lost connection to the client, and L2 answers right after
-	// it, so a flushed copy is not served.
-	healed bool
+	// seq numbers the loss. A copy of the ended epoch is served stale only
+	// while the slot of its key has not answered a call since (see
+	// breakers.healed): then the loss was, or may be, the outage itself. A
+	// server's flush looks the same as a lost connection to the client, and
+	// the server answers right after it, so a flushed copy is not served.
+	// Kept per slot, because on a cluster a shard that is down loses its
+	// connection while the others keep answering.
+	seq uint64
 }
 
 // newTracker starts at epoch 1, so that an L1 value stored without a tag
@@ -82,21 +84,7 @@ func (t *tracker) lost(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ended := t.epoch.Add(1) - 1
-	t.losses[ended%lossHistory] = loss{epoch: ended, at: now}
-	t.unhealed.Store(true)
-}
-
-// answered records that L2 answered a call: every loss so far is healed.
-func (t *tracker) answered() {
-	if !t.unhealed.Load() {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.unhealed.Store(false)
-	for i := range t.losses {
-		t.losses[i].healed = true
-	}
+	t.losses[ended%lossHistory] = loss{epoch: ended, at: now, seq: t.lossCount.Add(1)}
 }
 
 // reset ends the epoch because everything changed (a flush): copies of the
@@ -117,14 +105,14 @@ func (t *tracker) fullEpoch(tag uint32, cur uint64) uint64 {
 	return e
 }
 
-// lostAt returns when epoch ended by a loss of tracking, if it did, is
-// still remembered, and L2 has not answered since.
-func (t *tracker) lostAt(epoch uint64) (time.Time, bool) {
+// lostAt returns when epoch ended by a loss of tracking, and the loss's
+// number, if it did and is still remembered.
+func (t *tracker) lostAt(epoch uint64) (time.Time, uint64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	l := t.losses[epoch%lossHistory]
-	if l.at.IsZero() || l.epoch != epoch || l.healed {
-		return time.Time{}, false
+	if l.at.IsZero() || l.epoch != epoch {
+		return time.Time{}, 0, false
 	}
-	return l.at, true
+	return l.at, l.seq, true
 }

@@ -50,10 +50,16 @@ func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need 
 	}
 	var versions []driver.Version
 	var ttls []time.Duration
-	err := p.call(ctx, func() (err error) {
-		versions, ttls, err = read(ctx, pick(keys, missing))
+	sub := pick(keys, missing)
+	refused, err := p.callVersions(ctx, sub, func() (err error) {
+		versions, ttls, err = read(ctx, sub)
 		return err
 	})
+	if refused != nil && p.l2.Slots() > 1 && !sameGroup(sub) {
+		// The groups of open circuits; the others were not asked, and a
+		// batch may ask again without these (see driver.GroupsError).
+		return nil, &driver.GroupsError{Failed: refused}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +73,8 @@ func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need 
 // BumpVersions implements driver.Versioner. This process's cells drop at
 // once; other instances' drop when the server's push reaches them.
 func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) error {
-	err := p.call(ctx, func() error { return p.l2.BumpVersions(ctx, keys) })
-	if err == nil || !isUnavailable(err) {
+	refused, err := p.callVersions(ctx, keys, func() error { return p.l2.BumpVersions(ctx, keys) })
+	if refused == nil {
 		for _, k := range keys {
 			p.vers.changed(k)
 		}
@@ -78,7 +84,7 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 
 // GetVersioned implements driver.Versioner from L2.
 func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkey driver.VersionKey) (b []byte, found bool, version driver.Version, err error) {
-	err = p.call(ctx, func() (err error) {
+	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
 		b, found, version, err = p.l2.GetVersioned(ctx, key, vkey)
 		return err
 	})
@@ -100,4 +106,60 @@ func pick(keys []driver.VersionKey, idx []int) []driver.VersionKey {
 		out[j] = keys[i]
 	}
 	return out
+}
+
+// callVersions runs an L2 call over version keys through the breakers of
+// their slots (see callSlots), placing a failure on the slots of the groups
+// a *driver.GroupsError names. refused, when the call was refused, maps
+// each group of a slot whose circuit is open to the refusal.
+func (p *Provider) callVersions(ctx context.Context, keys []driver.VersionKey, fn func() error) (refused map[int]error, err error) {
+	slotOf := make(map[int]int, len(keys)) // group -> slot
+	var slots []int
+	seen := map[int]bool{}
+	for _, k := range keys {
+		s := p.l2.VersionSlot(k)
+		slotOf[k.Group] = s
+		if !seen[s] {
+			seen[s] = true
+			slots = append(slots, s)
+		}
+	}
+	bySlot, err := p.callSlots(ctx, slots, fn, func(err error) map[int]error {
+		var ge *driver.GroupsError
+		if !errorsAs(err, &ge) {
+			return nil
+		}
+		placed := map[int]error{}
+		for g, e := range ge.Failed {
+			if s, ok := slotOf[g]; ok {
+				placed[s] = e
+			}
+		}
+		return placed
+	})
+	if bySlot == nil {
+		if isUnavailable(err) && len(slots) == 1 {
+			refused = map[int]error{}
+			for g := range slotOf {
+				refused[g] = err
+			}
+		}
+		return refused, err
+	}
+	refused = map[int]error{}
+	for g, s := range slotOf {
+		if e, ok := bySlot[s]; ok {
+			refused[g] = e
+		}
+	}
+	return refused, err
+}
+
+func sameGroup(keys []driver.VersionKey) bool {
+	for _, k := range keys[min(1, len(keys)):] {
+		if k.Group != keys[0].Group {
+			return false
+		}
+	}
+	return true
 }

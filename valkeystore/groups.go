@@ -45,6 +45,7 @@ func clampGroup(g int) int {
 type nsGroups struct {
 	tags  [groupCount]string // esc(ns):<g>[.<n>], the hash tag of group g
 	heads [groupCount]string // <prefix>{<tag>}
+	slots [groupCount]uint16 // the hash slot of each tag
 }
 
 // appendEntryKey writes the entry name of id to b.
@@ -124,6 +125,7 @@ func buildGroups(prefix, ns string) *nsGroups {
 		}
 		g.tags[i] = tag
 		g.heads[i] = prefix + "{" + tag + "}"
+		g.slots[i] = crc16(tag) % slotCount
 	}
 	return g
 }

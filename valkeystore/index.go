@@ -164,42 +164,100 @@ func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRe
 // one pipeline (one round trip per node), and the shards' answers are
 // merged. With a Limit, each shard returns at most Limit documents in the
 // query's order, which holds the first Limit overall.
+//
+// On a cluster a shard whose node cannot serve (it is down, or no node
+// serves its slot) is left out and listed in IndexResult.Missing, so that
+// a node down costs the matches it holds, not the whole query; any other
+// failure, or every shard missing, fails the query.
 func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuery) (driver.IndexResult, error) {
 	if err := p.gate(); err != nil {
 		return driver.IndexResult{}, err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.SearchTimeout)
 	defer cancel()
+	missing := map[int]error{}
 	var scoring []string
 	if len(q.Terms) > 0 && q.SortBy == "" && q.Limit > 0 {
+		// The statistics get half of the time left, so that a shard whose
+		// slot no node serves (retried until the deadline, see
+		// transientRetry) leaves the query itself time to run.
+		sctx, cancel := halfDeadline(ctx)
 		var err error
-		if scoring, err = p.bm25Args(ctx, ns, q.Terms); err != nil {
+		scoring, err = p.bm25Args(sctx, ns, q.Terms, missing)
+		cancel()
+		if err != nil {
+			if len(missing) == indexShards {
+				return driver.IndexResult{}, err
+			}
 			return driver.IndexResult{}, wrap("query index statistics", err)
 		}
 	}
 	args := append(queryArgs(q, scoring != nil), scoring...)
 	args[1] = msString(time.Now())
-	execs := make([]valkey.LuaExec, indexShards)
-	for s := range execs {
+	execs := make([]valkey.LuaExec, 0, indexShards)
+	shards := make([]int, 0, indexShards)
+	for s := range indexShards {
+		if _, ok := missing[s]; ok {
+			continue
+		}
 		base := p.keys.indexBase(ns, s)
 		a := make([]string, len(args))
 		copy(a, args)
 		a[0] = base
-		execs[s] = valkey.LuaExec{Keys: []string{base + ":x"}, Args: a}
+		execs = append(execs, valkey.LuaExec{Keys: []string{base + ":x"}, Args: a})
+		shards = append(shards, s)
 	}
 	res := driver.IndexResult{DF: make([]int, len(q.Terms))}
-	for _, r := range queryShardScript.execMulti(ctx, p.client, execs) {
+	for i, r := range queryShardScript.execMulti(ctx, p.client, execs) {
+		if err := r.Error(); err != nil && p.shardLost(err) {
+			missing[shards[i]] = wrap("query index", err)
+			continue
+		}
 		if err := mergeShard(&res, r, len(q.Terms)); err != nil {
 			return driver.IndexResult{}, wrap("query index", err)
+		}
+	}
+	if len(missing) == indexShards {
+		for _, err := range missing {
+			return driver.IndexResult{}, err
+		}
+	}
+	for s := range indexShards {
+		if err, ok := missing[s]; ok {
+			res.Missing = append(res.Missing, s)
+			res.MissingErr = err
 		}
 	}
 	return res, nil
 }
 
+// halfDeadline returns ctx bounded by half of the time it has left, as a
+// deadline of the provider's own (see ownDeadline): it always comes before
+// the caller's.
+func halfDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx, noCancel
+	}
+	c, cancel := context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/2))
+	return ownDeadline{c}, cancel
+}
+
+// shardLost reports whether err, the failure of one index shard's command,
+// leaves the others worth answering from: on a cluster, an outage, which
+// may be its node's alone (the provider's own deadline included: the other
+// nodes' replies are in by then). The caller's cancellation or deadline is
+// not: the caller gave up on the whole call.
+func (p *Provider) shardLost(err error) bool {
+	return p.cluster && outage(err)
+}
+
 // bm25Args reads the index statistics of every shard (one pipeline) and
 // returns them as queryShardScript takes them: the average length, then
 // each term's idf. With them, each shard keeps only its best documents.
-func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string) ([]string, error) {
+// Shards whose statistics could not be read (see shardLost) are added to
+// missing and left out of the statistics.
+func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string, missing map[int]error) ([]string, error) {
 	cmds := make(valkey.Commands, 0, indexShards*(1+len(terms)))
 	for s := range indexShards {
 		base := p.keys.indexBase(ns, s)
@@ -208,10 +266,23 @@ func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string) ([]s
 			cmds = append(cmds, p.client.B().Zcard().Key(base+termSuffix(t)).Build())
 		}
 	}
+	resps := p.client.DoMulti(ctx, cmds...)
+	stride := 1 + len(terms)
+	for s := range indexShards {
+		for _, r := range resps[s*stride : (s+1)*stride] {
+			if err := r.Error(); err != nil && p.shardLost(err) {
+				missing[s] = wrap("query index statistics", err)
+				break
+			}
+		}
+	}
 	docs, total := 0, int64(0)
 	df := make([]int, len(terms))
-	for i, r := range p.client.DoMulti(ctx, cmds...) {
-		if j := i % (1 + len(terms)); j > 0 {
+	for i, r := range resps {
+		if _, lost := missing[i/stride]; lost {
+			continue
+		}
+		if j := i % stride; j > 0 {
 			n, err := r.AsInt64()
 			if err != nil {
 				return nil, err
@@ -228,6 +299,11 @@ func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string) ([]s
 		}
 		if n, err := vals[1].AsInt64(); err == nil {
 			total += n
+		}
+	}
+	if len(missing) == indexShards {
+		for _, err := range missing {
+			return nil, err
 		}
 	}
 	out := []string{floatString(driver.BM25AvgLength(total, docs))}

@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		optOut: cfg.TrackAllReads,
 	}
 	if p.cluster {
-		p.client = transientRetry{pinningClient{client}}
+		p.client = newTransientRetry(pinningClient{client})
 	} else {
 		p.client = pinningPipelines{client}
 	}

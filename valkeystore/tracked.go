@@ -46,7 +46,7 @@ func (p *Provider) GetVersionedTTL(ctx context.Context, key driver.Key, vkeys []
 	if ttl == 0 { // gone between the GET and the PTTL
 		return nil, false, nil, 0, nil, nil
 	}
-	if versions, vttls, err = p.readVersionsTTL(resps, len(vkeys), 2, 2, "get"); err != nil {
+	if versions, vttls, err = p.readVersionsTTL(resps, vkeys, 2, 2, "get"); err != nil {
 		return nil, false, nil, 0, nil, err
 	}
 	if b == nil {
@@ -68,7 +68,7 @@ func (p *Provider) VersionsTTL(ctx context.Context, keys []driver.VersionKey) ([
 		name := p.keys.versionKey(k)
 		cmds = append(cmds, p.client.B().Get().Key(name).Build(), p.client.B().Pttl().Key(name).Build())
 	}
-	return p.readVersionsTTL(p.client.DoMulti(ctx, cmds...), len(keys), 0, 2, "versions")
+	return p.readVersionsTTL(p.client.DoMulti(ctx, cmds...), keys, 0, 2, "versions")
 }
 
 // EnsureVersionsTTL is EnsureVersions keeping each key alive for at least
@@ -105,34 +105,53 @@ func (p *Provider) EnsureVersionsTTL(ctx context.Context, keys []driver.VersionK
 		cmds = append(cmds, p.client.B().Get().Key(name).Build(), p.client.B().Pttl().Key(name).Build())
 	}
 	resps := p.client.DoMulti(ctx, cmds...)
+	var lost groupFailures
 	for i := range keys {
 		for _, r := range resps[4*i : 4*i+2] {
 			if err := r.Error(); err != nil && !valkey.IsValkeyNil(err) {
-				return nil, nil, wrap("ensure versions", err)
+				if err := lost.add(p, keys, i, wrap("ensure versions", err)); err != nil {
+					return nil, nil, err
+				}
+				break
 			}
 		}
 	}
-	return p.readVersionsTTL(resps, len(keys), 2, 4, "ensure versions")
+	versions, ttls, err := p.readVersionsTTL(resps, keys, 2, 4, "ensure versions")
+	if err == nil {
+		err = lost.err()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return versions, ttls, nil
 }
 
-// readVersionsTTL reads n (GET, PTTL) reply pairs starting at offset and
-// spaced by stride.
-func (p *Provider) readVersionsTTL(resps []valkey.ValkeyResult, n, offset, stride int, op string) ([]driver.Version, []time.Duration, error) {
-	versions := make([]driver.Version, n)
-	ttls := make([]time.Duration, n)
-	for i := range n {
+// readVersionsTTL reads the (GET, PTTL) reply pairs of keys, starting at
+// offset and spaced by stride. On a cluster, keys of groups that could not
+// be reached fail the call with a *driver.GroupsError naming those groups.
+func (p *Provider) readVersionsTTL(resps []valkey.ValkeyResult, keys []driver.VersionKey, offset, stride int, op string) ([]driver.Version, []time.Duration, error) {
+	versions := make([]driver.Version, len(keys))
+	ttls := make([]time.Duration, len(keys))
+	var lost groupFailures
+	for i := range keys {
 		v, err := readVersion(resps[offset+stride*i])
-		if err != nil {
-			return nil, nil, wrap(op, err)
+		var ttl time.Duration
+		if err == nil {
+			ttl, err = readTTL(resps[offset+stride*i+1])
 		}
-		ttl, err := readTTL(resps[offset+stride*i+1])
 		if err != nil {
-			return nil, nil, wrap(op, err)
+			if err := lost.add(p, keys, i, wrap(op, err)); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		if ttl == 0 {
 			v = 0
 		}
 		versions[i], ttls[i] = v, ttl
+	}
+	if err := lost.err(); err != nil {
+		return nil, nil, err
 	}
 	return versions, ttls, nil
 }

@@ -2,6 +2,7 @@ package valkeystore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -97,6 +98,7 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 		cmds[j] = p.client.B().Mget().Key(names...).Build()
 	}
 	out := make([]driver.Version, len(keys))
+	var lost groupFailures
 	for j, resp := range p.client.DoMulti(ctx, cmds...) {
 		idx := byGroup[order[j]]
 		values, err := resp.ToArray()
@@ -104,7 +106,10 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 			err = errShortReply
 		}
 		if err != nil {
-			return nil, wrap("versions", err)
+			if err := lost.add(p, keys, idx[0], wrap("versions", err)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		for n, i := range idx {
 			v, err := versionOf(values[n])
@@ -113,6 +118,9 @@ func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]dr
 			}
 			out[i] = v
 		}
+	}
+	if err := lost.err(); err != nil {
+		return nil, err
 	}
 	p.forgetDiffering(keys, out)
 	return out, nil
@@ -130,6 +138,36 @@ func (p *Provider) forgetDiffering(keys []driver.VersionKey, now []driver.Versio
 			p.follow.invalidate(k)
 		}
 	}
+}
+
+// groupFailures gathers the groups a call over the version copies of
+// several groups of a cluster could not reach, so that it can fail with a
+// *driver.GroupsError naming them rather than as a whole. Only what says
+// the store could not serve is gathered; anything else fails the call.
+type groupFailures struct {
+	failed map[int]error
+}
+
+// add records that key i failed with err, or returns err when it fails the
+// whole call: not an outage, or not a cluster's call over several groups.
+func (f *groupFailures) add(p *Provider, keys []driver.VersionKey, i int, err error) error {
+	if !p.cluster || sameGroup(keys) || !errors.Is(err, driver.ErrUnavailable) {
+		return err
+	}
+	if f.failed == nil {
+		f.failed = map[int]error{}
+	}
+	if _, ok := f.failed[keys[i].Group]; !ok {
+		f.failed[keys[i].Group] = err
+	}
+	return nil
+}
+
+func (f *groupFailures) err() error {
+	if len(f.failed) == 0 {
+		return nil
+	}
+	return &driver.GroupsError{Failed: f.failed}
 }
 
 // Followed implements driver.FollowedVersions: versions this process
@@ -180,6 +218,7 @@ func (p *Provider) Followed(ctx context.Context, keys []driver.VersionKey) ([]dr
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	var lost groupFailures
 	for _, idx := range byGroup {
 		wg.Add(1)
 		go func() {
@@ -192,7 +231,9 @@ func (p *Provider) Followed(ctx context.Context, keys []driver.VersionKey) ([]dr
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				firstErr = err
+				if err := lost.add(p, keys, idx[0], err); err != nil {
+					firstErr = err
+				}
 				return
 			}
 			for j, i := range idx {
@@ -203,6 +244,9 @@ func (p *Provider) Followed(ctx context.Context, keys []driver.VersionKey) ([]dr
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
+	}
+	if err := lost.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -353,20 +397,28 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 	}
 	resps := p.client.DoMulti(ctx, cmds...)
 	out := make([]driver.Version, len(keys))
+	var lost groupFailures
 	for i, k := range keys {
-		if err := resps[2*i+1].Error(); err != nil {
-			return nil, wrap("ensure versions", err)
+		if p.follow != nil {
+			p.follow.invalidate(k) // changed by this connection: not pushed under NOLOOP
 		}
-		old, err := readVersion(resps[2*i])
+		err := resps[2*i+1].Error()
+		var old driver.Version
+		if err == nil {
+			old, err = readVersion(resps[2*i])
+		}
 		if err != nil {
-			return nil, wrap("ensure versions", err)
+			if err := lost.add(p, keys, i, wrap("ensure versions", err)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if out[i] = old; old == 0 {
 			out[i] = fresh[i]
 		}
-		if p.follow != nil {
-			p.follow.invalidate(k) // changed by this connection: not pushed under NOLOOP
-		}
+	}
+	if err := lost.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
