@@ -3,7 +3,6 @@ package valcache
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 )
 
@@ -17,15 +16,35 @@ type BulkLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]
 // from the source are absent from the result (and cached as absent when
 // Options.NegativeTTL is set). If some keys failed, the others are returned
 // with a *KeyedBatchError[K] naming the failed ones.
+//
+// The call's steps on the store share the provider's bulk budget, besides
+// the loader's own time. Keys the store failed to read are loaded and
+// returned but not written, as with Get.
 func (c *Cache[K, V]) GetManyWith(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller has gone already: nothing is read, or loaded, for it
+	}
+	cl := newCall(c.budgets.Bulk)
 	out, absent, err := c.getMany(ctx, keys)
 	if errors.Is(err, ErrClosed) {
 		return nil, err
 	}
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var unread map[K]bool // keys the store failed to read: loaded, not written
 	if err != nil {
-		c.log.Warn("valcache: bulk read failed for some keys; loading them from the source", slog.String("namespace", c.ns), slog.Any("error", err))
+		cl.failed(err) // counted by the read
 		if out == nil {
 			out, absent = map[K]V{}, map[K]bool{}
+		}
+		unread = map[K]bool{}
+		var kb *KeyedBatchError[K]
+		partial := errors.As(err, &kb)
+		for _, k := range keys {
+			if _, hit := out[k]; !hit && !absent[k] && (!partial || kb.Failed[k] != nil) {
+				unread[k] = true
+			}
 		}
 	}
 	var missing []K
@@ -37,8 +56,8 @@ func (c *Cache[K, V]) GetManyWith(ctx context.Context, keys []K, load BulkLoader
 	if len(missing) == 0 {
 		return out, nil
 	}
-	loaded, errs, err := c.flights.DoMany(ctx, missing, c.loadTimeout, ErrNotFound, func(lctx context.Context, owned []K) (map[K]V, error) {
-		return c.loadManyAndStore(lctx, owned, load, o)
+	loaded, errs, err := c.flights.DoMany(ctx, missing, c.loadTimeout+c.budgets.Bulk, ErrNotFound, func(lctx context.Context, owned []K) (map[K]V, error) {
+		return c.loadManyAndStore(withCall(lctx, cl), cl, owned, load, o, unread)
 	})
 	if err != nil {
 		return nil, err
@@ -56,31 +75,57 @@ func (c *Cache[K, V]) GetManyWith(ctx context.Context, keys []K, load BulkLoader
 }
 
 // loadManyAndStore stamps, loads keys in one call, and writes what came back
-// with the stamp (and the absences, when they are cached).
-func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
-	var st *Stamp
-	if c.versioner != nil {
-		var err error
-		if st, err = c.stampKeys(ctx, o.Tags, c.loadTTL(o.TTL), keys); err != nil {
-			c.log.Warn("valcache: cannot stamp a bulk load; its values will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
-			return c.runBulkLoader(ctx, keys, load)
+// with the stamp (and the absences, when they are cached), all within the
+// budget of cl, except the keys in unread, which the store failed to read.
+func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, cl *call, keys []K, load BulkLoader[K, V], o LoadOptions, unread map[K]bool) (map[K]V, error) {
+	if cause := cl.cause(); cause != nil {
+		c.warnOnce(cl, "valcache: bulk read failed for some keys; loading them from the source, not caching them", cause)
+	}
+	writable := keys
+	if len(unread) > 0 {
+		writable = make([]K, 0, len(keys))
+		for _, k := range keys {
+			if !unread[k] {
+				writable = append(writable, k)
+			}
 		}
 	}
-	values, err := c.runBulkLoader(ctx, keys, load)
-	if err != nil {
-		return nil, err
+	var st *Stamp
+	if c.versioner != nil && len(writable) > 0 {
+		sctx, cancel := cl.bound(ctx)
+		var err error
+		st, err = c.stampKeys(sctx, o.Tags, c.loadTTL(o.TTL), writable)
+		cancel()
+		if err != nil {
+			c.warnOnce(cl, "valcache: cannot stamp a bulk load; its values will not be cached", err)
+			writable = nil
+		}
 	}
-	if len(values) > 0 {
-		if err := c.SetManyWith(ctx, values, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
-			c.log.Warn("valcache: cannot cache bulk-loaded values", slog.String("namespace", c.ns), slog.Any("error", err))
+	var values map[K]V
+	var err error
+	cl.onSource(func() { values, err = c.runBulkLoader(ctx, keys, load) })
+	if err != nil || len(writable) == 0 {
+		return values, err
+	}
+	sctx, cancel := cl.bound(ctx)
+	defer cancel()
+	toWrite := make(map[K]V, len(values))
+	for _, k := range writable {
+		if v, ok := values[k]; ok {
+			toWrite[k] = v
+		}
+	}
+	if len(toWrite) > 0 {
+		if err := c.SetManyWith(sctx, toWrite, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
+			c.warnOnce(cl, "valcache: cannot cache bulk-loaded values", err)
 		}
 	}
 	if c.negativeTTL > 0 {
-		for _, k := range keys {
+		for _, k := range writable {
 			if _, ok := values[k]; !ok {
 				if dk, err := c.driverKey(k); err == nil {
 					var zero V
-					_, _ = c.writeLoaded(ctx, k, dk, before{}, zero, st, 0, true)
+					_, _ = c.writeLoaded(sctx, cl, k, dk, before{}, zero, st, 0, true)
 				}
 			}
 		}

@@ -62,7 +62,10 @@ type Cache[K comparable, V any] struct {
 	// computeTimeout bounds a compute's retries after lost races when its
 	// context has no deadline; maxComputeRetries, when positive, also bounds
 	// their number.
-	computeTimeout    time.Duration
+	computeTimeout time.Duration
+	// budgets bound each call's time on the store (driver.Budgeter); zero
+	// when the provider has none.
+	budgets budgets
 	maxComputeRetries int
 	// Reading past an entry's TTL; see Options.
 	negativeTTL, swr, sie time.Duration
@@ -171,6 +174,12 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.cells, _ = provider.(driver.VersionCells)
 	c.groups, _ = provider.(driver.VersionGroups)
 	c.followed, _ = provider.(driver.FollowedVersions)
+	if b, ok := provider.(driver.Budgeter); ok {
+		c.budgets = b.Budgets()
+		if c.budgets.Single < 0 || c.budgets.Bulk < 0 || c.budgets.Flush < 0 {
+			return nil, fmt.Errorf("%w: the provider reports negative budgets %+v", ErrInvalidOptions, c.budgets)
+		}
+	}
 	groups := 1
 	if c.groups != nil {
 		if groups = c.groups.VersionGroups(); groups < 1 {

@@ -32,12 +32,19 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	if err != nil {
 		return none, err
 	}
-	f, err := c.lookup(ctx, key, dk)
+	if err := ctx.Err(); err != nil {
+		return none, err // the caller has gone already: nothing is read, or loaded, for it
+	}
+	until := budgetEnd(c.budgets.Single)
+	f, err := c.lookup(ctx, until, key, dk)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return none, err
+	case err != nil && ctx.Err() != nil:
+		return none, ctx.Err() // the caller gave up; not the store's failure
 	case err != nil:
-		c.log.Warn("valcache: read failed; loading from the source", slog.String("namespace", c.ns), slog.Any("error", err))
+		// The store failed: the load below decides what to do about it,
+		// and says so once.
 	case f.state == fresh:
 		c.count(f)
 		if c.dueForRefresh(f) {
@@ -53,13 +60,20 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 		return Result[V]{Value: f.value, Stale: true, Age: f.age}, nil
 	}
 	c.stats.misses.Add(1)
+	if err := ctx.Err(); err != nil {
+		return none, err // no load is started for a caller that has gone
+	}
+	cl := &call{until: until}
 	var first *found[V]
 	if err == nil {
 		seen := f // a copy, so that f itself stays off the heap on hits
 		first = &seen
+	} else if storeFailure(err) {
+		cl.failed(err) // counted by the lookup
 	}
+	firstErr := err
 	v, joined, err := c.flights.Do(ctx, key, c.flightTimeout(), func(lctx context.Context) (V, error) {
-		return c.loadAndStore(lctx, key, load, o, first)
+		return c.loadAndStore(withCall(lctx, cl), cl, key, load, o, first, firstErr)
 	})
 	if joined {
 		c.stats.waiters.Add(1)
@@ -87,32 +101,40 @@ func (c *Cache[K, V]) refreshLease() time.Duration { return c.loadTimeout + leas
 
 // refresh reloads key in the background, once per key in this process and,
 // where the provider can say so, once for the fleet; the current value
-// stays readable meanwhile, and is replaced when the reload succeeds.
+// stays readable meanwhile, and is replaced when the reload succeeds. Its
+// steps on the store share one budget, as a call's do.
 func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Loader[K, V], o LoadOptions) {
-	c.refreshes.Start(ctx, key, c.loadTimeout, func(lctx context.Context) (V, error) {
+	c.refreshes.Start(ctx, key, c.loadTimeout+c.budgets.Single, func(lctx context.Context) (V, error) {
 		var zero V
 		c.stats.refreshes.Add(1)
+		cl := newCall(c.budgets.Single)
+		lctx = withCall(lctx, cl)
+		sctx, cancel := cl.bound(lctx)
+		defer cancel()
 		if rl, ok := c.provider.(driver.RefreshLocker); ok {
-			won, err := rl.AcquireRefresh(lctx, dk, c.refreshLease())
+			won, err := rl.AcquireRefresh(sctx, dk, c.refreshLease())
 			if err != nil || !won {
 				return zero, err // another process refreshes it
 			}
 		}
-		prior := c.snapshotForLoad(lctx, dk)
+		prior, err := c.snapshotForLoad(sctx, dk)
+		if err != nil {
+			return zero, err // nothing a reload wrote could be compared with
+		}
 		var st *Stamp
 		if c.versioner != nil {
-			var err error
-			if st, err = c.stamp(lctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
+			if st, err = c.stamp(sctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
 				return zero, err
 			}
 		}
-		v, err := c.runLoader(lctx, key, load, true)
+		var v V
+		cl.onSource(func() { v, err = c.runLoader(lctx, key, load, true) })
 		if errors.Is(err, ErrNotFound) && !flight.Overtaken(lctx) {
 			// The source no longer has the key: stop serving it.
 			if c.negativeTTL > 0 {
-				_, err = c.writeLoaded(lctx, key, dk, prior, v, st, 0, true)
+				_, err = c.writeLoaded(lctx, cl, key, dk, prior, v, st, 0, true)
 			} else {
-				err = c.removeIfUnchanged(lctx, dk, prior)
+				err = c.removeIfUnchanged(lctx, cl, dk, prior)
 			}
 			return v, err
 		}
@@ -121,7 +143,7 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 			return v, err
 		}
 		// A write or delete made during the refresh wins over it.
-		if _, err := c.writeLoaded(lctx, key, dk, prior, v, st, o.TTL, false); err != nil {
+		if _, err := c.writeLoaded(lctx, cl, key, dk, prior, v, st, o.TTL, false); err != nil {
 			c.log.Warn("valcache: cannot cache a refreshed value", slog.String("namespace", c.ns), slog.Any("error", err))
 		}
 		return v, nil

@@ -97,10 +97,12 @@ func (c *Cache[K, V]) classify(v V, m meta) found[V] {
 	return f
 }
 
-// lookup reads key and says what is there.
-func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V], error) {
+// lookup reads key and says what is there. until is the end of the call's
+// budget (zero: none): the read itself runs on ctx, and checking the
+// entry's tags, when that takes another call, runs within the budget.
+func (c *Cache[K, V]) lookup(ctx context.Context, until time.Time, key K, dk driver.Key) (found[V], error) {
 	if c.near != nil {
-		return c.lookupNear(ctx, key, dk)
+		return c.lookupNear(ctx, until, key, dk)
 	}
 	if c.values != nil {
 		raw, ok, err := c.values.GetValue(ctx, dk)
@@ -137,16 +139,23 @@ func (c *Cache[K, V]) lookup(ctx context.Context, key K, dk driver.Key) (found[V
 	if err != nil || !ok {
 		return found[V]{}, err
 	}
-	f, _, err := c.examine(ctx, dk, b, versions)
+	f, _, err := c.examine(ctx, until, dk, b, versions)
 	return f, err
 }
 
 // examine decodes bytes read from the store and checks their stamps,
-// against versions when they were read along (the namespace's).
-func (c *Cache[K, V]) examine(ctx context.Context, dk driver.Key, b []byte, versions []driver.Version) (found[V], envelope, error) {
+// against versions when they were read along (the namespace's). A check
+// that needs versions not read along is a call of its own, made within the
+// budget that ends at until (zero: none).
+func (c *Cache[K, V]) examine(ctx context.Context, until time.Time, dk driver.Key, b []byte, versions []driver.Version) (found[V], envelope, error) {
 	v, env, decoded := c.decode(dk, b, true)
 	if !decoded {
 		return found[V]{present: true, raw: b}, env, nil
+	}
+	if c.versioner != nil && !until.IsZero() && env.stamped && env.stampCount() > len(versions) {
+		var cancel context.CancelFunc
+		ctx, cancel = driver.WithBudget(ctx, until)
+		defer cancel()
 	}
 	valid, err := c.validStamps(ctx, dk, env, versions)
 	if err != nil || !valid {

@@ -3,7 +3,6 @@ package valcache
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/valcache/valcache/driver"
@@ -38,8 +37,18 @@ type LoadOptions struct {
 // from the loader are returned and not cached, except ErrNotFound when
 // Options.NegativeTTL is set.
 //
-// When the store fails, the load still runs and its value is returned: the
-// cache is a shortcut, not the source of truth. Such failures are logged.
+// The call's steps on the store share one budget (the provider's, see
+// driver.Budgeter), so without a deadline of the caller's a Get spends at
+// most that long on the store, besides the loader's own time. When the
+// store fails, the load still runs and its value is returned: the cache is
+// a shortcut, not the source of truth. A failure that may have reached the
+// store (a reset connection) is tried again within the budget first, since
+// the store may hold another process's load of the key; one that cannot
+// have (a refused connection), or a budget run out, loads at once, and the
+// value is then not written, so nothing loaded while the store was away can
+// overwrite what is written once it is back. Such a failure is counted in
+// Stats().StoreErrors and logged once per call. A caller's own cancellation
+// or deadline is returned as the context's error, and is neither.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
 	if c.values != nil {
 		if dk, err := c.driverKey(key); err == nil {
@@ -72,70 +81,146 @@ func (c *Cache[K, V]) GetWith(ctx context.Context, key K, load Loader[K, V], o L
 // loader's context ends first, so a live loader never loses its lease.
 const leaseMargin = time.Second
 
+// maxLoadRounds bounds how often one load looks at its key again. Each
+// round but a few waits for another process's load of the key (until the
+// store says it changed, or its lease ends), so the flight's deadline ends
+// the loop long before.
+const maxLoadRounds = 10_000
+
 // loadAndStore runs once per key at a time in this process: it looks again
 // (a load that just finished may have filled the key), then loads. Where the
 // provider can elect one loader for the fleet, it loads only if elected and
-// otherwise waits for the elected loader's value.
+// otherwise waits for the elected loader's value. Its steps on the store
+// share the budget of cl, the call that started it.
 //
-// first, when set, is what the caller found a moment ago. Where loads are
-// elected by the store, it stands for the second look: the election reads
-// the key in the same step and returns what was written since.
-func (c *Cache[K, V]) loadAndStore(ctx context.Context, key K, load Loader[K, V], o LoadOptions, first *found[V]) (V, error) {
+// first, when set, is what the caller found a moment ago, and firstErr the
+// caller's lookup failure. Where loads are elected by the store, first
+// stands for the second look: the election reads the key in the same step
+// and returns what was written since.
+//
+// A step that fails in a way that may have reached the store is tried
+// again within the budget (a load elsewhere may hold the key); when the
+// store cannot be reached, or the budget is spent, the value is loaded
+// here and not written (see loadHere).
+func (c *Cache[K, V]) loadAndStore(ctx context.Context, cl *call, key K, load Loader[K, V], o LoadOptions, first *found[V], firstErr error) (V, error) {
+	var zero V
 	dk, err := c.driverKey(key)
 	if err != nil {
-		var zero V
 		return zero, err
 	}
+	defer func() {
+		if cause := cl.cause(); cause != nil {
+			c.warnOnce(cl, "valcache: a call to the store failed during a load, and was tried again", cause)
+		}
+	}()
 	var f found[V]
 	if first != nil && c.locker != nil && c.values == nil {
 		f = *first
+	} else if firstErr != nil && c.locker != nil && c.values == nil {
+		err = firstErr
 	} else {
-		f, err = c.lookup(ctx, key, dk)
+		f, err = c.lookupStep(ctx, cl, key, dk)
 	}
-	for {
-		if v, settled, err := f.answer(err); settled {
+	retries := 0
+	for round := 0; round < maxLoadRounds; round++ {
+		if err != nil {
+			if errors.Is(err, ErrClosed) {
+				return zero, err
+			}
+			if ctx.Err() != nil {
+				return zero, ctx.Err() // the cache closed, or the load's time is up
+			}
+			if cl.retryStep(ctx, err, retries) {
+				retries++
+				f, err = c.lookupStep(ctx, cl, key, dk)
+				continue
+			}
+			return c.loadHere(ctx, cl, key, load, o, err)
+		}
+		if v, settled, err := f.answer(nil); settled {
 			return v, err
 		}
-		// Without a reliable read there is nothing to coordinate on: load.
-		if c.locker == nil || c.values != nil || err != nil {
-			return c.loadHere(ctx, key, load, o)
+		if c.locker == nil || c.values != nil {
+			return c.loadHere(ctx, cl, key, load, o, nil)
 		}
 		// Replace only an entry seen out of date: one that appeared since
 		// this process looked is fresh, and stays.
-		cctx := c.callStart(ctx, OpAcquireLoad)
-		token, elected, current, err := c.locker.AcquireLoad(cctx, dk, c.loadTimeout+leaseMargin, f.raw)
-		c.callDone(cctx, OpAcquireLoad, err)
+		var token string
+		var elected bool
+		var current []byte
+		err = c.step(ctx, cl, OpAcquireLoad, func(sctx context.Context) (err error) {
+			token, elected, current, err = c.locker.AcquireLoad(sctx, dk, c.loadTimeout+leaseMargin, f.raw)
+			return err
+		})
 		switch {
 		case err != nil:
-			c.log.Warn("valcache: cannot coordinate a load with other processes; loading here", slog.String("namespace", c.ns), slog.Any("error", err))
-			return c.loadHere(ctx, key, load, o)
+			// Looked at again from the top: tried again from the lookup
+			// within the budget, or loaded here.
+			continue
 		case elected:
-			return c.loadElected(ctx, key, dk, token, c.restorable(f), load, o)
+			return c.loadElected(ctx, cl, key, dk, token, c.restorable(f), load, o)
 		case current != nil:
 			// Written since this process looked: see whether it will do.
-			f, _, err = c.examine(ctx, dk, current, nil)
+			f, _, err = c.examine(ctx, cl.until, dk, current, nil)
 			continue
 		}
 		c.stats.fleetWaits.Add(1)
-		cctx = c.callStart(ctx, OpWaitLoad)
-		err = c.locker.WaitLoad(cctx, dk)
-		c.callDone(cctx, OpWaitLoad, err)
-		if err != nil {
-			var zero V
-			return zero, err
+		wctx := c.callStart(ctx, OpWaitLoad)
+		var werr error
+		cl.onSource(func() { werr = c.locker.WaitLoad(wctx, dk) })
+		c.callDone(wctx, OpWaitLoad, werr)
+		switch {
+		case errors.Is(werr, ErrUnavailable):
+			err = werr // as any failed step: looked at again, or loaded here
+			continue
+		case werr != nil:
+			return zero, werr // the load failed elsewhere, or this one's time is up
 		}
-		f, err = c.lookup(ctx, key, dk)
+		f, err = c.lookupStep(ctx, cl, key, dk)
+	}
+	return c.loadHere(ctx, cl, key, load, o, nil)
+}
+
+// step runs one call to the store of op within cl's budget, observed and
+// counted; with no op, fn observes its calls itself.
+func (c *Cache[K, V]) step(ctx context.Context, cl *call, op Op, fn func(context.Context) error) error {
+	sctx, cancel := cl.bound(ctx)
+	defer cancel()
+	if op == "" {
+		return fn(sctx)
+	}
+	sctx = c.callStart(sctx, op)
+	err := fn(sctx)
+	c.callDone(sctx, op, err)
+	return err
+}
+
+// retrying is step tried again, within the budget, after a failure that
+// may have reached the store (see call.retryStep).
+func (c *Cache[K, V]) retrying(ctx context.Context, cl *call, op Op, fn func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		err := c.step(ctx, cl, op, fn)
+		if err == nil || !cl.retryStep(ctx, err, attempt) {
+			return err
+		}
 	}
 }
 
-// flightTimeout bounds a whole get-or-load: waiting for another process's
-// load, up to its lease, and then loading here. The loader itself is
-// bounded by loadTimeout.
+// lookupStep is a lookup made after a call's first step, within its budget.
+func (c *Cache[K, V]) lookupStep(ctx context.Context, cl *call, key K, dk driver.Key) (found[V], error) {
+	sctx, cancel := cl.bound(ctx)
+	defer cancel()
+	return c.lookup(sctx, cl.until, key, dk)
+}
+
+// flightTimeout bounds a whole get-or-load: its time on the store, waiting
+// for another process's load, up to its lease, and then loading here. The
+// loader itself is bounded by loadTimeout.
 func (c *Cache[K, V]) flightTimeout() time.Duration {
 	if c.locker != nil && c.values == nil {
-		return 2*c.loadTimeout + leaseMargin
+		return 2*c.loadTimeout + leaseMargin + c.budgets.Single
 	}
-	return c.loadTimeout
+	return c.loadTimeout + c.budgets.Single
 }
 
 // runLoader calls load under loadTimeout, counted and observed; refresh
@@ -149,50 +234,62 @@ func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V], r
 	return load(ctx, key)
 }
 
+// loadOnSource is runLoader for a call: the loader's time is the source's,
+// not the budget's.
+func (c *Cache[K, V]) loadOnSource(ctx context.Context, cl *call, key K, load Loader[K, V]) (v V, err error) {
+	cl.onSource(func() { v, err = c.runLoader(ctx, key, load, false) })
+	return v, err
+}
+
 // loadElected loads as the fleet's loader of dk: the value is written only
 // while this load's placeholder is still there, so a write or delete made
 // meanwhile wins; a failed load removes the placeholder at once.
-func (c *Cache[K, V]) loadElected(ctx context.Context, key K, dk driver.Key, token string, stale restore, load Loader[K, V], o LoadOptions) (V, error) {
+func (c *Cache[K, V]) loadElected(ctx context.Context, cl *call, key K, dk driver.Key, token string, stale restore, load Loader[K, V], o LoadOptions) (V, error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.releaseLoad(dk, token, stale) // other processes need not wait out the lease
+			c.releaseLoad(ctx, cl, dk, token, stale) // other processes need not wait out the lease
 			panic(r)
 		}
 	}()
 	var st *Stamp
 	if c.versioner != nil {
-		var err error
-		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
+		err := c.retrying(ctx, cl, "", func(sctx context.Context) (err error) {
+			st, err = c.stamp(sctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)) // observed by stamp itself
+			return err
+		})
+		if err != nil {
 			// Without a stamp nothing can be cached, but the caller still
 			// gets its value: the cache is a shortcut.
-			c.releaseLoad(dk, token, stale)
-			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
-			return c.runLoader(ctx, key, load, false)
+			c.releaseLoad(ctx, cl, dk, token, stale)
+			c.warnOnce(cl, "valcache: cannot stamp a load; its value will not be cached", err)
+			return c.loadOnSource(ctx, cl, key, load)
 		}
 	}
-	v, err := c.runLoader(ctx, key, load, false)
+	v, err := c.loadOnSource(ctx, cl, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
-		c.failLoad(dk, token, stale, err)
+		c.failLoad(ctx, cl, dk, token, stale, err)
 		return v, err
 	}
 	m, ttl, err := c.loadedMeta(o.TTL, absent)
 	if err != nil {
-		c.releaseLoad(dk, token, stale)
+		c.releaseLoad(ctx, cl, dk, token, stale)
 		return v, err
 	}
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
 	if buf.b, err = c.appendEntry(buf.b[:0], dk, v, st, m); err != nil {
-		c.releaseLoad(dk, token, stale)
+		c.releaseLoad(ctx, cl, dk, token, stale)
 		return v, err
 	}
-	cctx := c.callStart(ctx, OpSetLoaded)
-	wrote, err := c.locker.SetLoaded(cctx, dk, token, buf.b, ttl)
-	c.callDone(cctx, OpSetLoaded, err)
+	var wrote bool
+	err = c.retrying(ctx, cl, OpSetLoaded, func(sctx context.Context) (err error) {
+		wrote, err = c.locker.SetLoaded(sctx, dk, token, buf.b, ttl)
+		return err
+	})
 	if err != nil {
-		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", err))
-		c.releaseLoad(dk, token, stale)
+		c.warnOnce(cl, "valcache: cannot cache a loaded value", err)
+		c.releaseLoad(ctx, cl, dk, token, stale)
 	} else if wrote {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 		c.loadedWritten(hctx, dk, v, ttl, absent)
@@ -225,15 +322,15 @@ const failureHold = time.Second
 // failLoad ends a failed fleet load: the stale entry it replaced goes back
 // if there is one; otherwise the waiters are told of the failure, so they
 // return it rather than each trying the source in turn.
-func (c *Cache[K, V]) failLoad(dk driver.Key, token string, stale restore, cause error) {
+func (c *Cache[K, V]) failLoad(ctx context.Context, cl *call, dk driver.Key, token string, stale restore, cause error) {
 	if stale.bytes != nil {
-		c.releaseLoad(dk, token, stale)
+		c.releaseLoad(ctx, cl, dk, token, stale)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	fctx, cancel := cl.cleanupContext(ctx)
 	defer cancel()
-	if err := c.locker.FailLoad(ctx, dk, token, cause.Error(), min(failureHold, c.loadTimeout)); err != nil {
-		c.releaseLoad(dk, token, stale)
+	if err := c.locker.FailLoad(fctx, dk, token, cause.Error(), min(failureHold, c.loadTimeout)); err != nil {
+		c.releaseLoad(ctx, cl, dk, token, stale)
 	}
 }
 
@@ -259,41 +356,58 @@ func (c *Cache[K, V]) restorable(f found[V]) restore {
 }
 
 // releaseLoad gives up a load's placeholder, putting back the stale entry
-// it replaced if there is one, on a context of its own: the load's may be
-// the one that ended.
-func (c *Cache[K, V]) releaseLoad(dk driver.Key, token string, stale restore) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+// it replaced if there is one, on a context of its own (the load's may be
+// the one that ended) bounded by what is left of the budget.
+func (c *Cache[K, V]) releaseLoad(ctx context.Context, cl *call, dk driver.Key, token string, stale restore) {
+	rctx, cancel := cl.cleanupContext(ctx)
 	defer cancel()
-	if err := c.locker.ReleaseLoad(ctx, dk, token, stale.bytes, stale.ttl); err != nil {
-		c.log.Warn("valcache: cannot release a load; other processes wait for its lease", slog.String("namespace", c.ns), slog.Any("error", err))
+	if err := c.locker.ReleaseLoad(rctx, dk, token, stale.bytes, stale.ttl); err != nil {
+		c.warnOnce(cl, "valcache: cannot release a load; other processes wait for its lease", err)
 	}
 }
 
-// loadHere loads in this process alone: snapshot, stamp, load, and write
-// unless the key changed meanwhile.
-func (c *Cache[K, V]) loadHere(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
+// loadHere loads in this process alone.
+//
+// When the store failed during this load (storeErr), it only loads: no
+// snapshot, no stamp and no write, since a write without a snapshot to
+// compare with could land over a value written once the store is back.
+// Otherwise it snapshots, stamps, loads, and writes unless the key changed
+// meanwhile.
+func (c *Cache[K, V]) loadHere(ctx context.Context, cl *call, key K, load Loader[K, V], o LoadOptions, storeErr error) (V, error) {
+	if storeErr != nil {
+		c.warnOnce(cl, "valcache: the store failed; loaded from the source, not cached", storeErr)
+		return c.loadOnSource(ctx, cl, key, load)
+	}
 	dk, err := c.driverKey(key)
 	if err != nil {
 		var zero V
 		return zero, err
 	}
-	prior := c.snapshotForLoad(ctx, dk)
+	sctx, cancel := cl.bound(ctx)
+	prior, serr := c.snapshotForLoad(sctx, dk)
+	if serr != nil {
+		if storeFailure(serr) && cl.failed(serr) {
+			c.stats.storeErrors.Add(1)
+		}
+		c.warnOnce(cl, "valcache: the store failed; loaded from the source, not cached", serr)
+	}
 	var st *Stamp
-	if c.versioner != nil {
-		if st, err = c.stamp(ctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); err != nil {
-			c.log.Warn("valcache: cannot stamp a load; its value will not be cached", slog.String("namespace", c.ns), slog.Any("error", err))
+	if c.versioner != nil && serr == nil {
+		if st, serr = c.stamp(sctx, o.Tags, c.loadTTL(o.TTL), c.groupOf(dk)); serr != nil {
+			c.warnOnce(cl, "valcache: cannot stamp a load; its value will not be cached", serr)
 		}
 	}
-	v, err := c.runLoader(ctx, key, load, false)
+	cancel()
+	v, err := c.loadOnSource(ctx, cl, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
 		return v, err
 	}
-	if c.versioner != nil && st == nil {
+	if serr != nil {
 		return v, err
 	}
-	if _, werr := c.writeLoaded(ctx, key, dk, prior, v, st, o.TTL, absent); werr != nil {
-		c.log.Warn("valcache: cannot cache a loaded value", slog.String("namespace", c.ns), slog.Any("error", werr))
+	if _, werr := c.writeLoaded(ctx, cl, key, dk, prior, v, st, o.TTL, absent); werr != nil {
+		c.warnOnce(cl, "valcache: cannot cache a loaded value", werr)
 	}
 	return v, err
 }

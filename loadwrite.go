@@ -8,16 +8,17 @@ import (
 	"github.com/valcache/valcache/internal/flight"
 )
 
-// writeTimeout bounds the write that caches a loaded value.
+// writeTimeout bounds the write that caches a loaded value, on a provider
+// that has no budget of its own.
 const writeTimeout = 2 * time.Second
 
 // removeIfUnchanged deletes dk if it still holds what the snapshot saw: a
 // refresh that learns the source no longer has the key.
-func (c *Cache[K, V]) removeIfUnchanged(ctx context.Context, dk driver.Key, prior before) error {
+func (c *Cache[K, V]) removeIfUnchanged(ctx context.Context, cl *call, dk driver.Key, prior before) error {
 	if !prior.ok || prior.raw == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	ctx, cancel := c.writeContext(ctx, cl)
 	defer cancel()
 	var err error
 	var removed bool
@@ -32,6 +33,18 @@ func (c *Cache[K, V]) removeIfUnchanged(ctx context.Context, dk driver.Key, prio
 	return err
 }
 
+// writeContext is the context of the write that ends a load: detached from
+// the load's, whose deadline the loader may have used up, and bounded by
+// what is left of the call's budget, or by writeTimeout when the provider
+// has none.
+func (c *Cache[K, V]) writeContext(ctx context.Context, cl *call) (context.Context, context.CancelFunc) {
+	ctx = context.WithoutCancel(ctx)
+	if cl == nil || cl.until.IsZero() {
+		return context.WithTimeout(ctx, writeTimeout)
+	}
+	return cl.bound(ctx)
+}
+
 // before is what a load saw stored under its key before it ran, so that its
 // write can lose to any write or delete made during the load.
 type before struct {
@@ -40,43 +53,44 @@ type before struct {
 }
 
 // snapshotForLoad reads what is stored under dk, when the provider can
-// later compare against it.
-func (c *Cache[K, V]) snapshotForLoad(ctx context.Context, dk driver.Key) before {
+// later compare against it. An error says the store could not be read: a
+// load must then not write, having nothing to compare with.
+func (c *Cache[K, V]) snapshotForLoad(ctx context.Context, dk driver.Key) (before, error) {
 	if c.values != nil {
 		if _, ok := c.provider.(driver.ValueSwapper); !ok {
-			return before{}
+			return before{}, nil
 		}
 		raw, found, err := c.values.GetValue(ctx, dk)
 		if err != nil {
-			return before{}
+			return before{}, err
 		}
 		if !found {
 			raw = nil
 		}
-		return before{raw: raw, ok: true}
+		return before{raw: raw, ok: true}, nil
 	}
 	if _, ok := c.provider.(driver.Swapper); !ok {
-		return before{}
+		return before{}, nil
 	}
 	b, found, err := c.provider.Get(ctx, dk)
 	if err != nil {
-		return before{}
+		return before{}, err
 	}
 	if !found {
-		return before{ok: true}
+		return before{ok: true}, nil
 	}
-	return before{raw: b, ok: true}
+	return before{raw: b, ok: true}, nil
 }
 
 // writeLoaded stores a loaded value (or, with absent, a cached absence) if
-// the key still holds what the snapshot saw, and plainly when no snapshot
-// could be taken. It reports whether it wrote.
-func (c *Cache[K, V]) writeLoaded(ctx context.Context, key K, dk driver.Key, prior before, v V, st *Stamp, ttl time.Duration, absent bool) (bool, error) {
+// the key still holds what the snapshot saw, and plainly when the provider
+// cannot compare. It reports whether it wrote. Its time comes from the
+// call's budget, cl (nil: writeTimeout).
+func (c *Cache[K, V]) writeLoaded(ctx context.Context, cl *call, key K, dk driver.Key, prior before, v V, st *Stamp, ttl time.Duration, absent bool) (bool, error) {
 	if flight.Overtaken(ctx) { // this cache wrote or deleted the key meanwhile
 		return false, nil
 	}
-	// The load may have used most of its deadline: the write gets its own.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	ctx, cancel := c.writeContext(ctx, cl)
 	defer cancel()
 	wrote, stored, err := c.storeLoaded(ctx, key, dk, prior, v, st, ttl, absent)
 	if wrote && err == nil {

@@ -2,6 +2,7 @@ package valcache
 
 import (
 	"context"
+	"time"
 
 	"github.com/valcache/valcache/driver"
 )
@@ -25,7 +26,7 @@ func (c *Cache[K, V]) nearHit(dk driver.Key) (*entry[V], bool) {
 // lookupNear is lookup on a two-level provider: the copy, else the shared
 // store (keeping what it finds), else, when the store cannot answer, a copy
 // within the provider's stale-if-error bound.
-func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (found[V], error) {
+func (c *Cache[K, V]) lookupNear(ctx context.Context, until time.Time, key K, dk driver.Key) (found[V], error) {
 	if raw, ok := c.near.NearGet(dk); ok {
 		if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
 			// Only a settled answer comes from the copy: a stale entry is
@@ -54,7 +55,7 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, key K, dk driver.Key) (fou
 	if !ok {
 		return found[V]{}, nil
 	}
-	f, env, err := c.examine(ctx, dk, b, versions)
+	f, env, err := c.examine(ctx, until, dk, b, versions)
 	if err == nil && f.state != absent {
 		c.keepNear(key, lease, f.value, env)
 	}

@@ -26,12 +26,20 @@ const keepFactor = 2
 // one while its version key outlives the entry and, where the provider keeps
 // cells, while its version is current; a fresh one otherwise.
 func (c *Cache[K, V]) namespaceStamp(ctx context.Context, ttl time.Duration, g int) (*Stamp, error) {
-	if r := c.nsStamp.current[g].Load(); r != nil && r.stamp.covers(time.Now(), ttl) {
-		if r.stamp.cells == nil || r.stamp.cellsCurrent() {
-			return r.stamp, nil
-		}
+	if st := c.rememberedStamp(ttl, g); st != nil {
+		return st, nil
 	}
 	return c.refreshNamespaceStamp(ctx, ttl, g, false)
+}
+
+// rememberedStamp is namespaceStamp's answer when it needs no call, or nil.
+func (c *Cache[K, V]) rememberedStamp(ttl time.Duration, g int) *Stamp {
+	if r := c.nsStamp.current[g].Load(); r != nil && r.stamp.covers(time.Now(), ttl) {
+		if r.stamp.cells == nil || r.stamp.cellsCurrent() {
+			return r.stamp
+		}
+	}
+	return nil
 }
 
 // refreshNamespaceStamp stamps group g afresh (exactly, see exactStamp,

@@ -114,10 +114,15 @@ func (c *Cache[K, V]) callStart(ctx context.Context, op Op) context.Context {
 }
 
 // callDone counts a failed call to the store and tells the observer the
-// call returned. A caller that gave up is not the store's failure.
+// call returned. A caller that gave up is not the store's failure. A step
+// of a cache call that carries its call (withCall) is counted only if it
+// is the call's first failure: a cache call counts one store error however
+// many of its steps fail.
 func (c *Cache[K, V]) callDone(ctx context.Context, op Op, err error) {
 	if storeFailure(err) {
-		c.stats.storeErrors.Add(1)
+		if cl := callOf(ctx); cl == nil || cl.failed(err) {
+			c.stats.storeErrors.Add(1)
+		}
 	}
 	if c.obs == nil || c.values != nil {
 		return
@@ -133,8 +138,16 @@ func storeFailure(err error) bool {
 }
 
 // failedStore is storeFailure for an error; apart, so that a call that
-// succeeded costs no allocation for errors.As's target.
+// succeeded costs no allocation for errors.As's target. A deadline error is
+// the store's only when it is marked unavailable (the provider's own
+// timeout, or the end of the call's budget); otherwise it is the caller's.
 func failedStore(err error) bool {
 	var lf *driver.LoadFailedError
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrClosed) && !errors.As(err, &lf)
+	switch {
+	case errors.Is(err, ErrClosed), errors.As(err, &lf):
+		return false
+	case errors.Is(err, ErrUnavailable):
+		return true
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }

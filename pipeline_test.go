@@ -153,7 +153,7 @@ func TestPipelineKeepsTimesAndAbsences(t *testing.T) {
 			if !ok || v != strings.Repeat("v", 300) || env.meta.freshFor != time.Millisecond || env.meta.written.IsZero() {
 				t.Fatalf("decoded %q, meta %+v, ok=%v", v, env.meta, ok)
 			}
-			if f, err := c.lookup(ctx, "k", driver.Key{Namespace: "pipe", ID: "k"}); err != nil || f.state != stale {
+			if f, err := c.lookup(ctx, time.Time{}, "k", driver.Key{Namespace: "pipe", ID: "k"}); err != nil || f.state != stale {
 				t.Fatalf("an expired entry: state %v, %v; want stale", f.state, err)
 			}
 			_, err = c.Get(ctx, "absent", func(context.Context, string) (string, error) { return "", ErrNotFound })

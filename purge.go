@@ -27,6 +27,8 @@ func (c *Cache[K, V]) Purge(ctx context.Context, cursor string, budget int) (nex
 	if budget <= 0 {
 		return cursor, 0, nil
 	}
+	ctx, cancel := within(ctx, c.budgets.Flush)
+	defer cancel()
 	keys, next, err := sc.ScanNamespace(ctx, c.ns, cursor, budget)
 	if err != nil {
 		return cursor, 0, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
@@ -40,7 +41,7 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 			return e.value, true, nil
 		}
 	}
-	f, err := c.lookup(ctx, key, dk)
+	f, err := c.lookup(ctx, budgetEnd(c.budgets.Single), key, dk)
 	if err != nil {
 		return zero, false, err
 	}
@@ -123,10 +124,12 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 			return out, absent, nil
 		}
 	}
+	ctx, cancel := within(ctx, c.budgets.Bulk)
+	defer cancel()
 	if c.values != nil {
 		failed := map[K]error{}
 		for i, dk := range dks {
-			f, err := c.lookup(ctx, keys[i], dk)
+			f, err := c.lookup(ctx, time.Time{}, keys[i], dk) // in process
 			if err == nil {
 				c.count(f)
 			}

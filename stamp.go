@@ -77,6 +77,8 @@ func (c *Cache[K, V]) Stamp(ctx context.Context, tags ...string) (*Stamp, error)
 	if c.versioner == nil {
 		return nil, fmt.Errorf("%w: tags need a provider that keeps versions", ErrNotSupported)
 	}
+	ctx, cancel := within(ctx, c.budgets.Single)
+	defer cancel()
 	if c.groupCount() == 1 {
 		return c.stamp(ctx, tags, c.ttl.def, 0)
 	}
@@ -186,6 +188,8 @@ func (c *Cache[K, V]) InvalidateTags(ctx context.Context, tags ...string) error 
 	if len(tags) == 0 {
 		return nil
 	}
+	ctx, cancel := within(ctx, c.budgets.Flush)
+	defer cancel()
 	ctx = c.callStart(ctx, OpInvalidate)
 	err := c.versioner.BumpVersions(ctx, c.everyGroupKeys(tags))
 	c.callDone(ctx, OpInvalidate, err)
@@ -250,7 +254,8 @@ func (c *Cache[K, V]) stampBatch(ctx context.Context, o SetOptions, ttl time.Dur
 		if len(groups) > 0 {
 			g = groups[0]
 		}
-		return c.stampForWrite(ctx, o, ttl, g)
+		s := steps{ctx: ctx} // ctx is bounded by the batch's budget already
+		return c.stampForWrite(&s, o, ttl, g)
 	}
 	tags := o.Tags
 	if o.Stamp != nil {

@@ -45,8 +45,10 @@ type Stats struct {
 	// succeeded.
 	Invalidations, InvalidatedTags, Clears uint64
 
-	// StoreErrors counts failed calls to a remote store (not including
-	// cancellations by the caller).
+	// StoreErrors counts cache calls that a remote store failed: one for a
+	// call, however many of its steps failed (a get-or-load's lookup, its
+	// election, its write). A caller's own cancellation or deadline is not
+	// the store's failure and is not counted.
 	StoreErrors uint64
 
 	// DecodeErrors counts stored values that could not be read back (corrupt,

@@ -55,16 +55,18 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	}
 	m, ttl := c.writeMeta(ttl)
 	g := c.groupOf(dk)
-	st, write, err := c.stampForWrite(ctx, o, ttl, g)
+	s := newSteps(ctx, c.budgets.Single)
+	defer s.done()
+	st, write, err := c.stampForWrite(&s, o, ttl, g)
 	if err != nil || !write {
 		return err
 	}
 	if c.values != nil {
 		err = c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
 	} else {
-		ctx = c.callStart(ctx, OpSet)
-		err = c.setBytes(ctx, dk, g, value, o, st, m, ttl)
-		c.callDone(ctx, OpSet, err)
+		sctx := c.callStart(s.single(), OpSet)
+		err = c.setBytes(sctx, &s, dk, g, value, o, st, m, ttl)
+		c.callDone(sctx, OpSet, err)
 	}
 	if err == nil {
 		c.stored(ctx, dk.ID, value, ttl)
@@ -72,9 +74,9 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 	return err
 }
 
-// setBytes is SetWith's write through the byte path; g is dk's version
-// group.
-func (c *Cache[K, V]) setBytes(ctx context.Context, dk driver.Key, g int, value V, o SetOptions, st *Stamp, m meta, ttl time.Duration) error {
+// setBytes is SetWith's write through the byte path, on ctx; g is dk's
+// version group, and s hands out the contexts of the steps after it.
+func (c *Cache[K, V]) setBytes(ctx context.Context, s *steps, dk driver.Key, g int, value V, o SetOptions, st *Stamp, m meta, ttl time.Duration) error {
 	buf := c.bufs.get()
 	defer c.bufs.put(buf)
 	var err error
@@ -99,10 +101,10 @@ func (c *Cache[K, V]) setBytes(ctx context.Context, dk driver.Key, g int, value 
 		return err
 	}
 	if len(o.Tags) > 0 {
-		st, err = c.exactStamp(ctx, o.Tags, ttl, g)
+		st, err = c.exactStamp(s.bounded(), o.Tags, ttl, g)
 	} else {
 		c.nsStamp.forget(st)
-		st, err = c.namespaceStamp(ctx, ttl, g)
+		st, err = c.namespaceStamp(s.bounded(), ttl, g)
 	}
 	if err != nil {
 		return err
@@ -110,13 +112,13 @@ func (c *Cache[K, V]) setBytes(ctx context.Context, dk driver.Key, g int, value 
 	if buf.b, err = c.appendEntry(buf.b[:0], dk, value, st, m); err != nil {
 		return err
 	}
-	return c.provider.Set(ctx, dk, buf.b, ttl)
+	return c.provider.Set(s.bounded(), dk, buf.b, ttl)
 }
 
 // stampForWrite returns the stamp an entry of group g living ttl is
 // written with, or write == false when the caller's stamp is already out of
 // date (the write would never be served, so it is dropped).
-func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.Duration, g int) (st *Stamp, write bool, err error) {
+func (c *Cache[K, V]) stampForWrite(s *steps, o SetOptions, ttl time.Duration, g int) (st *Stamp, write bool, err error) {
 	if c.versioner == nil {
 		if len(o.Tags) > 0 || o.Stamp != nil {
 			return nil, false, fmt.Errorf("%w: tags need a provider that keeps versions", ErrNotSupported)
@@ -124,11 +126,14 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 		return nil, true, nil
 	}
 	if o.Stamp == nil && len(o.Tags) == 0 {
-		st, err = c.namespaceStamp(ctx, ttl, g)
+		if st = c.rememberedStamp(ttl, g); st != nil {
+			return st, true, nil
+		}
+		st, err = c.refreshNamespaceStamp(s.bounded(), ttl, g, false)
 		return st, err == nil, err
 	}
 	if o.Stamp == nil {
-		st, err = c.stamp(ctx, o.Tags, ttl, g)
+		st, err = c.stamp(s.bounded(), o.Tags, ttl, g)
 		return st, err == nil, err
 	}
 	if err := c.checkCallerStamp(o); err != nil {
@@ -143,7 +148,7 @@ func (c *Cache[K, V]) stampForWrite(ctx context.Context, o SetOptions, ttl time.
 	}
 	// The version keys must outlive this entry: extend them, and see
 	// whether anything was invalidated since the stamp was taken.
-	fresh, err := c.stamp(ctx, o.Stamp.tags[1:], ttl, g)
+	fresh, err := c.stamp(s.bounded(), o.Stamp.tags[1:], ttl, g)
 	if err != nil {
 		return nil, false, err
 	}
@@ -189,6 +194,8 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 	if len(values) == 0 {
 		return nil
 	}
+	ctx, cancel := within(ctx, c.budgets.Bulk)
+	defer cancel()
 	ttl := o.TTL
 	longest, err := c.ttl.resolveLongest(ttl)
 	if err != nil {
@@ -319,6 +326,8 @@ func (c *Cache[K, V]) DeleteMany(ctx context.Context, keys []K) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := within(ctx, c.budgets.Bulk)
+	defer cancel()
 	ctx = c.callStart(ctx, OpDeleteMany)
 	if c.batchDel != nil {
 		err := c.batchDel.DeleteMany(ctx, dks)
@@ -369,6 +378,8 @@ func (c *Cache[K, V]) Clear(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	ctx, cancel := within(ctx, c.budgets.Flush)
+	defer cancel()
 	ctx = c.callStart(ctx, OpClear)
 	var err error
 	if c.versioner != nil {

@@ -30,7 +30,26 @@ var (
 	// chain. A call cut short by its caller's own cancellation or deadline
 	// does not match: it reports the context's error.
 	ErrUnavailable = errors.New("valcache: store unavailable")
+
+	// ErrUnreachable is matched, besides ErrUnavailable, by the errors of
+	// calls that cannot have reached the store: no connection to it could
+	// be made (refused, no route, an unknown host), or the provider is not
+	// calling it for now (an open circuit breaker). Trying again at once
+	// would fail alike, so the facade does not wait for it: a get-or-load
+	// loads from the source straight away. Errors of calls that may have
+	// reached the store (a connection reset, no reply in time, a reply such
+	// as LOADING) match ErrUnavailable only: the store may still hold what
+	// the call was about, a load in progress say, so such a call is worth
+	// sending again within its budget.
+	ErrUnreachable error = unreachable{}
 )
+
+type unreachable struct{}
+
+func (unreachable) Error() string { return "valcache: store unreachable" }
+
+// Is makes errors.Is(err, ErrUnavailable) hold for an unreachable store.
+func (unreachable) Is(target error) bool { return target == ErrUnavailable }
 
 // ValueTooLargeError says how large a rejected value was and what the limit
 // is. It matches ErrValueTooLarge with errors.Is.

@@ -27,6 +27,12 @@ type LoadLocker interface {
 	// (written since the caller looked), current is that value, so the
 	// caller need not read the key again to see it; it is nil when another
 	// load holds the key.
+	//
+	// An error says the election may or may not have happened. A provider
+	// that may have sent it (a reply lost with its connection) should send
+	// it again within ctx with the same token, and report the key acquired
+	// when it holds that token's placeholder: otherwise the caller, not
+	// knowing the token, would wait for its own load until the lease ends.
 	AcquireLoad(ctx context.Context, key Key, lease time.Duration, seen []byte) (token string, acquired bool, current []byte, err error)
 
 	// WaitLoad returns when key may have changed (its load finished, was
@@ -35,7 +41,9 @@ type LoadLocker interface {
 	WaitLoad(ctx context.Context, key Key) error
 
 	// SetLoaded writes value for ttl if key still holds the placeholder of
-	// token, and reports whether it did.
+	// token, and reports whether it did. A key that already holds exactly
+	// value may be reported written: the caller sends SetLoaded again when
+	// a reply is lost, and the first send may have landed.
 	SetLoaded(ctx context.Context, key Key, token string, value []byte, ttl time.Duration) (bool, error)
 
 	// FailLoad replaces the placeholder of token, if it is still there, with

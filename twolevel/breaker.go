@@ -20,9 +20,11 @@ var ErrUnavailable = driver.ErrUnavailable
 
 // ErrCircuitOpen is returned while the circuit is open: the shared store
 // failed repeatedly and is not being called until a probe succeeds. It
-// matches ErrUnavailable. Telling it apart from a failed call matters to
-// writes: a call that never left the process cannot have changed the store.
-var ErrCircuitOpen = fmt.Errorf("twolevel: circuit open: %w", ErrUnavailable)
+// matches ErrUnavailable, and driver.ErrUnreachable: the call did not reach
+// the store, so a get-or-load loads from the source at once rather than
+// trying again. Telling it apart from a failed call matters to writes: a
+// call that never left the process cannot have changed the store.
+var ErrCircuitOpen = fmt.Errorf("twolevel: circuit open: %w", driver.ErrUnreachable)
 
 // State is the circuit breaker's state.
 type State int32
@@ -229,8 +231,8 @@ func telling(ctx context.Context, err error) bool {
 	if err == nil {
 		return true
 	}
-	if ctx.Err() != nil {
-		return false
+	if err := ctx.Err(); err != nil && !errors.Is(err, driver.ErrUnavailable) {
+		return false // the caller gave up; the end of a call's budget is the store's
 	}
 	var lf *driver.LoadFailedError
 	switch {

@@ -52,9 +52,12 @@ const loadWaitSafety = 5 * time.Second
 // caller tries afresh (errors are not cached). A key that holds a value
 // instead is not taken, and the value comes back, so the caller sees at
 // once what was written since it looked; another load's placeholder does
-// not. One key, so one slot.
+// not. A key that already holds this very placeholder was taken by an
+// earlier send of the same call, whose reply was lost: it is the caller's.
+// One key, so one slot.
 var acquireScript = valkey.NewLuaScript(`
 local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return {1} end
 if v and string.sub(v, 1, string.len(ARGV[2])) ~= ARGV[2] then
   if string.sub(v, 1, string.len(ARGV[4])) == ARGV[4] then return {0} end
   return {0, v}
@@ -64,10 +67,11 @@ return {1}`)
 
 // replaceScript sets the placeholder if the key is absent or still holds the
 // bytes the caller saw (compared by SHA-1, so they are not sent back), and
-// otherwise returns what it holds, as acquireScript does. One key, so one
-// slot.
+// otherwise returns what it holds, as acquireScript does (this very
+// placeholder included). One key, so one slot.
 var replaceScript = valkey.NewLuaScript(`
 local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return {1} end
 if v and redis.sha1hex(v) ~= ARGV[2] then
   if string.sub(v, 1, string.len(ARGV[4])) == ARGV[4] then return {0} end
   return {0, v}
@@ -75,9 +79,13 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {1}`)
 
-// setIfOursScript writes the value only while our placeholder is there.
+// setIfOursScript writes the value only while our placeholder is there. A
+// key that already holds exactly the value was written by an earlier send
+// of the same call, whose reply was lost.
 var setIfOursScript = valkey.NewLuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[2] then return 1 end
+if v ~= ARGV[1] then return 0 end
 if ARGV[3] == '-1' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`)
 
@@ -120,8 +128,19 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// maxResends bounds how often AcquireLoad sends its script again after a
+// lost reply, besides its deadline.
+const maxResends = 5
+
 // AcquireLoad implements driver.LoadLocker with one-key scripts: for an
 // absent key (or one marked as failed), or for the exact stale bytes seen.
+//
+// A reply lost with its connection (a reset, the server closing it) leaves
+// open whether the script ran and the key now holds this load's
+// placeholder; the caller, not knowing the token, would then wait for its
+// own load until the lease ran out. So the script is sent again, with the
+// same token, within the deadline: a placeholder of this token is the
+// caller's.
 func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.Duration, seen []byte) (string, bool, []byte, error) {
 	if err := p.gate(); err != nil {
 		return "", false, nil, err
@@ -133,13 +152,24 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 	if seen == nil {
 		// The common case, a key nobody holds: SET NX GET takes it, or
 		// returns what is there, in one command without a script.
-		cmd := p.client.B().Set().Key(name).Value(placeholderPrefix + token).Nx().Get().PxMilliseconds(millis(lease)).Build()
-		held, err := p.client.Do(ctx, cmd).AsBytes()
+		// A send whose reply was lost with its connection is sent again with
+		// the same token: finding its own placeholder, it has the key.
+		mine := placeholderPrefix + token
+		set := func() ([]byte, error) {
+			cmd := p.client.B().Set().Key(name).Value(mine).Nx().Get().PxMilliseconds(millis(lease)).Build()
+			return p.client.Do(ctx, cmd).AsBytes()
+		}
+		held, err := set()
+		for attempt := 0; attempt < maxResends && lostReply(err) && waitTransient(ctx, attempt); attempt++ {
+			held, err = set()
+		}
 		switch {
 		case valkey.IsValkeyNil(err):
 			return token, true, nil, nil
 		case err != nil:
 			return "", false, nil, wrap("acquire load", err)
+		case string(held) == mine:
+			return token, true, nil, nil
 		case bytes.HasPrefix(held, []byte(failurePrefix)):
 			// A failed load's mark: taken over by the script below.
 		case isPlaceholder(held):
@@ -156,8 +186,11 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 		sum := sha1.Sum(seen)
 		script, match = replaceScript, hex.EncodeToString(sum[:])
 	}
-	reply, err := script.Exec(ctx, p.client, []string{name},
-		[]string{placeholderPrefix + token, match, itoa(millis(lease)), markerPrefix}).ToArray()
+	args := []string{placeholderPrefix + token, match, itoa(millis(lease)), markerPrefix}
+	reply, err := script.Exec(ctx, p.client, []string{name}, args).ToArray()
+	for attempt := 0; attempt < maxResends && lostReply(err) && waitTransient(ctx, attempt); attempt++ {
+		reply, err = script.Exec(ctx, p.client, []string{name}, args).ToArray()
+	}
 	if err == nil && len(reply) == 0 {
 		err = errShortReply
 	}

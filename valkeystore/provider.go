@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,7 @@ var (
 	_ driver.DefaultTTLer = (*Provider)(nil)
 	_ driver.Pinger       = (*Provider)(nil)
 	_ driver.Flusher      = (*Provider)(nil)
+	_ driver.Budgeter     = (*Provider)(nil)
 )
 
 // New connects, pings, and fails fast with an error naming the addresses
@@ -186,6 +188,14 @@ func (p *Provider) Cluster() bool { return p.cluster }
 // DefaultTTL implements driver.DefaultTTLer.
 func (p *Provider) DefaultTTL() time.Duration { return p.cfg.DefaultTTL }
 
+// Budgets implements driver.Budgeter: a cache call about one key has
+// OperationTimeout for all its steps (so a get-or-load against a store that
+// does not answer waits for it once, not once per step), a bulk call
+// BulkTimeout, and a call about a whole namespace FlushTimeout.
+func (p *Provider) Budgets() driver.Budgets {
+	return driver.Budgets{Single: p.cfg.OperationTimeout, Bulk: p.cfg.BulkTimeout, Flush: p.cfg.FlushTimeout}
+}
+
 // Ping implements driver.Pinger: every known node must answer.
 func (p *Provider) Ping(ctx context.Context) error {
 	if err := p.gate(); err != nil {
@@ -238,16 +248,27 @@ func (p *Provider) gate() error {
 
 // wrap names the operation in an error, maps the client's closing error to
 // driver.ErrClosed, and marks what says the store could not serve (see
-// outage) with driver.ErrUnavailable, keeping the client's error in the
-// chain for errors.As.
+// outage) with driver.ErrUnavailable, or with driver.ErrUnreachable (which
+// matches it too) when no connection could be made, keeping the client's
+// error in the chain for errors.As.
 func wrap(op string, err error) error {
 	switch {
 	case errors.Is(err, valkey.ErrClosing):
 		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrClosed, err)
+	case notConnected(err) && !errors.Is(err, driver.ErrUnavailable):
+		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrUnreachable, err)
 	case outage(err) && !errors.Is(err, driver.ErrUnavailable):
 		return fmt.Errorf("valkeystore: %s: %w: %w", op, driver.ErrUnavailable, err)
 	}
 	return fmt.Errorf("valkeystore: %s: %w", op, err)
+}
+
+// notConnected reports a call that failed because no connection to the
+// server could be made (refused, no route, an unknown host, no answer to
+// the dial): it never reached the server.
+func notConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // readFromReplica routes reads of entries to replicas, and everything else,

@@ -55,6 +55,15 @@ func outage(err error) bool {
 	return true
 }
 
+// lostReply reports an error after which a command may or may not have run
+// on the server: its connection broke (reset, closed by the server) before
+// the reply came. Not a reply of the server's, not a connection that could
+// not be made, not a call its caller gave up on.
+func lostReply(err error) bool {
+	var ve *valkey.ValkeyError
+	return err != nil && !errors.As(err, &ve) && !notConnected(err) && outage(err)
+}
+
 // timeoutError is what a call reports when the deadline the provider set
 // itself (OperationTimeout and the others) passed before the server
 // answered. The caller did not give up, the server did not answer: it
