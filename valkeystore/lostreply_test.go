@@ -16,12 +16,14 @@ import (
 )
 
 // lossyProxy relays connections to a server, and when armed, loses the
-// reply of the next script call (EVALSHA): it forwards the call, so the
+// reply of the next call it recognises: a script call (EVALSHA), or an
+// election by SET NX GET once armed with armNX. It forwards the call, so the
 // server runs it, then drops that connection instead of relaying the reply.
 type lossyProxy struct {
 	ln     net.Listener
 	target string
 	armed  atomic.Bool
+	nx     atomic.Bool // the call to lose is a SET … NX rather than an EVALSHA
 	lost   atomic.Int32
 	mu     sync.Mutex
 	conns  []net.Conn
@@ -42,6 +44,20 @@ func newLossyProxy(t *testing.T, target string) *lossyProxy {
 }
 
 func (lp *lossyProxy) addr() string { return lp.ln.Addr().String() }
+
+// pattern is what the call to lose is recognised by.
+func (lp *lossyProxy) pattern() []byte {
+	if lp.nx.Load() {
+		return []byte("\r\nNX\r\n")
+	}
+	return []byte("EVALSHA")
+}
+
+// armNX arms the proxy to lose the reply of the next SET … NX.
+func (lp *lossyProxy) armNX() {
+	lp.nx.Store(true)
+	lp.armed.Store(true)
+}
 
 func (lp *lossyProxy) track(c net.Conn) {
 	lp.mu.Lock()
@@ -84,7 +100,7 @@ func (lp *lossyProxy) accept() {
 				n, err := client.Read(buf)
 				if n > 0 {
 					seen := append(tail, buf[:n]...)
-					if lp.armed.Load() && bytes.Contains(seen, []byte("EVALSHA")) && lp.armed.CompareAndSwap(true, false) {
+					if lp.armed.Load() && bytes.Contains(seen, lp.pattern()) && lp.armed.CompareAndSwap(true, false) {
 						dropping.Store(true) // before the call reaches the server
 						time.AfterFunc(200*time.Millisecond, func() { _ = client.Close(); _ = server.Close() })
 						lp.lost.Add(1)
@@ -141,7 +157,7 @@ func TestCallsWhoseReplyWasLostAreSentAgainSafely(t *testing.T) {
 	}
 
 	key := driver.Key{Namespace: "lost", ID: fmt.Sprintf("cold-%d", time.Now().UnixNano())}
-	lp.armed.Store(true)
+	lp.armNX() // an absent key is elected with SET NX GET, no script
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	token, acquired, current, err := p.AcquireLoad(actx, key, time.Minute, nil)
 	cancel()
@@ -157,6 +173,7 @@ func TestCallsWhoseReplyWasLostAreSentAgainSafely(t *testing.T) {
 		t.Fatalf("another token's SetLoaded: wrote=%v err=%v", wrote, err)
 	}
 
+	lp.nx.Store(false)
 	lp.armed.Store(true)
 	if _, err := p.SetLoaded(ctx, key, token, []byte("loaded"), time.Minute); err == nil {
 		t.Fatal("SetLoaded whose reply was lost reported no error")
