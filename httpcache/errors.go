@@ -1,0 +1,65 @@
+package httpcache
+
+import (
+	"errors"
+	"strings"
+)
+
+var (
+	// ErrInvalidConfig is wrapped by every error New returns for a bad
+	// Config.
+	ErrInvalidConfig = errors.New("httpcache: invalid config")
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("httpcache: closed")
+	// ErrInvalidURL is returned by PurgeURL for a URL that is not absolute
+	// http or https.
+	ErrInvalidURL = errors.New("httpcache: not an absolute http or https URL")
+	// ErrOrigin is matched by the errors of origin requests that failed:
+	// no answer, an answer cut short, or no answer within OriginTimeout.
+	ErrOrigin = errors.New(originPrefix)
+	// ErrNotShared is matched when a coalesced origin request brought a
+	// response that the requests waiting for it may not reuse (personal,
+	// not storable, or too large to hold); each of them then asks the
+	// origin itself.
+	ErrNotShared = errors.New(notSharedPrefix)
+)
+
+// The prefixes of the two errors a coordinated origin request can end
+// with. Other processes waiting for it learn of its failure only as text
+// (driver.LoadFailedError carries the reason as a string), so the text is
+// what tells them apart.
+const (
+	originPrefix    = "httpcache: origin failed"
+	notSharedPrefix = "httpcache: response not shared"
+)
+
+// originError is an origin request that failed. When the origin answered
+// with a server error, resp holds that answer (nil when it may not be
+// passed on), so that waiters that cannot serve a stale response can pass
+// the same error on instead of each asking a failing origin again.
+type originError struct {
+	cause string
+	resp  *record
+}
+
+func (e *originError) Error() string        { return originPrefix + ": " + e.cause }
+func (e *originError) Is(target error) bool { return target == ErrOrigin }
+
+// notSharedError is a response the waiters of a coalesced request may not
+// reuse; why says which rule forbade it.
+type notSharedError struct{ why string }
+
+func (e *notSharedError) Error() string        { return notSharedPrefix + ": " + e.why }
+func (e *notSharedError) Is(target error) bool { return target == ErrNotShared }
+
+// classifyReason maps the reason of a load that failed in another process
+// back to the error it was.
+func classifyReason(reason string) error {
+	switch {
+	case strings.HasPrefix(reason, originPrefix):
+		return &originError{cause: strings.TrimPrefix(strings.TrimPrefix(reason, originPrefix), ": ")}
+	case strings.HasPrefix(reason, notSharedPrefix):
+		return &notSharedError{why: strings.TrimPrefix(strings.TrimPrefix(reason, notSharedPrefix), ": ")}
+	}
+	return &originError{cause: reason}
+}
