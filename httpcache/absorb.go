@@ -2,6 +2,7 @@ package httpcache
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -23,12 +24,12 @@ func (c *Cache) absorb(ctx context.Context, q *request, ex exchange, stale *reco
 	case ex.failure != nil:
 		c.stats.originErrors.Add(1)
 		c.cfg.Logger.Warn("httpcache: origin request failed", slog.String("url", q.r.URL.String()), slog.Any("error", ex.failure))
-		return nil, "", &originError{cause: ex.failure.Error()}
+		return nil, "", &originError{cause: ex.failure.Error(), timeout: errors.Is(ex.failure, errTimeout)}
 	case ex.status == http.StatusNotModified && ex.conditional && stale != nil:
 		// §4.3.3: the stored response is still good; §4.3.4: freshen it.
 		rec, ok := c.freshen(stale, ex.header, ex.sent, ex.received)
 		if !ok {
-			return nil, "", &notSharedError{why: "the 304 does not match the stored response"}
+			return nil, "", &notSharedError{why: whyForeign304}
 		}
 		c.stats.freshened.Add(1)
 		key, _ := c.keep(ctx, q, rec)

@@ -40,6 +40,8 @@ const (
 type originError struct {
 	cause string
 	resp  *record
+	// timeout marks an origin that did not answer in time.
+	timeout bool
 }
 
 func (e *originError) Error() string        { return originPrefix + ": " + e.cause }
@@ -48,6 +50,18 @@ func (e *originError) Is(target error) bool { return target == ErrOrigin }
 // notSharedError is a response the waiters of a coalesced request may not
 // reuse; why says which rule forbade it.
 type notSharedError struct{ why string }
+
+// whyForeign304 is the reason of a validation answered with a 304 that
+// does not identify the stored response (RFC 9111 §4.3.4): the response
+// must then be fetched in full.
+const whyForeign304 = "the 304 does not match the stored response"
+
+// foreign304 reports whether err is a validation that must be done again
+// without validators.
+func foreign304(err error) bool {
+	var ns *notSharedError
+	return errors.As(err, &ns) && ns.why == whyForeign304
+}
 
 func (e *notSharedError) Error() string        { return notSharedPrefix + ": " + e.why }
 func (e *notSharedError) Is(target error) bool { return target == ErrNotShared }

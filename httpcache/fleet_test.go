@@ -90,7 +90,9 @@ func runChild(role string) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := client.Get(srv.URL + "/fleet")
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/fleet", nil)
+			req.Host = "fleet.example" // every instance answers to one name
+			resp, err := client.Do(req)
 			if err != nil {
 				mu.Lock()
 				rep.Errors = append(rep.Errors, err.Error())

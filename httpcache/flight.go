@@ -2,6 +2,7 @@ package httpcache
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -81,6 +82,9 @@ func (f *flight) leave() {
 	default:
 	}
 }
+
+// errTimeout is an origin request that took longer than OriginTimeout.
+var errTimeout = fmt.Errorf("%w: no response within OriginTimeout", ErrOrigin)
 
 // flightLoad is what the loader of a flight found, handed to the flight's
 // goroutine, which may stop waiting for it before it is done.
@@ -178,7 +182,7 @@ func (c *Cache) runOrigin(ctx context.Context, f *flight, q *request, stale *rec
 				return ex
 			}
 		case <-ctx.Done():
-			return exchange{failure: &originError{cause: "no response within OriginTimeout"}}
+			return exchange{failure: errTimeout}
 		}
 	} else {
 		f.mu.Unlock()

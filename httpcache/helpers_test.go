@@ -206,6 +206,9 @@ type front struct {
 	srv    *httptest.Server
 	origin *origin
 	active atomic.Int64 // requests the front is handling
+	// host, when set, is the Host of every request: fronts of one test
+	// that stand for instances of one fleet answer to one name.
+	host string
 }
 
 // newFront builds a cache on p with cfg (its namespace unique to the test
@@ -307,6 +310,9 @@ func (f *front) do(method, path string, fields ...string) reply {
 	req, err := http.NewRequestWithContext(ctx, method, f.srv.URL+path, nil)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if f.host != "" {
+		req.Host = f.host
 	}
 	for i := 0; i+1 < len(fields); i += 2 {
 		if strings.EqualFold(fields[i], "Host") {

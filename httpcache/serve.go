@@ -96,7 +96,7 @@ func (c *Cache) serveLookup(w http.ResponseWriter, q *request, next http.Handler
 		// answer; the partial response is not stored.
 		c.stats.bypassed.Add(1)
 		c.pass(w, q.r, next, cacheStatus{fwd: fwdPartial}, nil)
-	case q.noCache || q.cc.noStore || attempt > 0:
+	case q.noCache || q.cc.noStore:
 		c.direct(w, q, next, rec, fwd)
 	default:
 		c.coalesced(w, q, next, rec, recKey, fwd, attempt)
@@ -278,7 +278,9 @@ func (c *Cache) serveOutcome(w http.ResponseWriter, q *request, next http.Handle
 		}
 		c.direct(w, q, next, stale, fwd)
 	case errors.As(f.err, &oe):
-		c.originFailed(w, q, stale, oe, fwd)
+		c.originFailed(w, q, stale, oe, fwd, collapsed)
+	case foreign304(f.err):
+		c.direct(w, q, next, nil, fwd)
 	default:
 		c.direct(w, q, next, stale, fwd)
 	}
@@ -303,9 +305,9 @@ func (c *Cache) sharedUsable(rec *record, q *request) bool {
 // originFailed answers q after its origin request failed: with the stale
 // response where stale-if-error allows, else with the origin's own error
 // response when there is one that may be passed on, else with a gateway
-// error: 504 when a stored response may not be served stale
-// (must-revalidate, §5.2.2.2), 502 otherwise.
-func (c *Cache) originFailed(w http.ResponseWriter, q *request, stale *record, oe *originError, fwd string) {
+// error: 504 when the origin did not answer in time or a stored response
+// may never be served stale (must-revalidate, §5.2.2.2), 502 otherwise.
+func (c *Cache) originFailed(w http.ResponseWriter, q *request, stale *record, oe *originError, fwd string, collapsed bool) {
 	now := c.now()
 	switch {
 	case c.staleOnError(stale, q, now):
@@ -313,8 +315,11 @@ func (c *Cache) originFailed(w http.ResponseWriter, q *request, stale *record, o
 		c.stats.staleIfError.Add(1)
 		c.reply(w, q, stale, cacheStatus{hit: true, detail: "stale-if-error"}, false)
 	case oe.resp != nil:
-		c.reply(w, q, oe.resp, cacheStatus{fwd: fwd, fwdStatus: oe.resp.Status}, true)
-	case stale != nil:
+		if collapsed {
+			c.stats.coalesced.Add(1)
+		}
+		c.reply(w, q, oe.resp, cacheStatus{fwd: fwd, fwdStatus: oe.resp.Status, collapsed: collapsed}, true)
+	case oe.timeout || (stale != nil && (stale.NoStale || stale.NoCache)):
 		c.gatewayError(w, http.StatusGatewayTimeout, cacheStatus{fwd: fwd}, "origin unavailable")
 	default:
 		c.gatewayError(w, http.StatusBadGateway, cacheStatus{fwd: fwd}, "origin unavailable")
@@ -340,9 +345,12 @@ func (c *Cache) direct(w http.ResponseWriter, q *request, next http.Handler, sta
 	case rec != nil:
 		c.reply(w, q, rec, cacheStatus{fwd: fwd, fwdStatus: ex.status}, true)
 	case errors.As(err, &oe):
-		c.originFailed(w, q, stale, oe, fwd)
-	default:
+		c.originFailed(w, q, stale, oe, fwd, false)
+	case conditional && foreign304(err):
 		// A 304 that matched nothing stored: ask again, unconditionally.
+		c.direct(w, q, next, nil, fwd)
+	default:
+		// A 304 the cache did not ask for: the origin's to explain.
 		c.stats.bypassed.Add(1)
 		c.pass(w, q.r, next, cacheStatus{fwd: fwd}, nil)
 	}
