@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -20,6 +21,7 @@ func NewProxy(c *Cache, target *url.URL) http.Handler {
 			pr.SetXForwarded()
 		},
 		ErrorHandler: ProxyErrorHandler,
+		ErrorLog:     slog.NewLogLogger(c.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	return c.Middleware(rp)
 }
