@@ -126,6 +126,11 @@ const specTTL = time.Hour
 // primary key. A store that fails is logged and counted: the response is
 // still served, to its client and to the waiters of this process.
 func (c *Cache) keep(ctx context.Context, q *request, rec record) (string, error) {
+	if q.cc.noStore {
+		// §5.2.1.5: nothing of a no-store request's exchange is stored, not
+		// even the freshening of what is stored already.
+		return "", nil
+	}
 	key, err := c.put(ctx, q.key, rec)
 	if err != nil {
 		c.stats.storeErrors.Add(1)

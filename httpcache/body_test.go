@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -85,6 +87,45 @@ func TestBodiesAboveMaxBodySize(t *testing.T) {
 				}
 			})
 		}
+		t.Run("waiters do not wait for a body they cannot have", func(t *testing.T) {
+			hold, finish := make(chan struct{}), make(chan struct{})
+			var first atomic.Bool
+			o := newOrigin(t, nil, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=60")
+				if !first.CompareAndSwap(false, true) {
+					_, _ = io.WriteString(w, big)
+					return
+				}
+				<-hold
+				_, _ = io.WriteString(w, big[:5000])
+				http.NewResponseController(w).Flush()
+				select {
+				case <-finish:
+				case <-time.After(10 * time.Second):
+				}
+				_, _ = io.WriteString(w, big[5000:])
+			})
+			f := newFront(t, p, o, Config{MaxBodySize: 4096})
+			const n = 10
+			var done atomic.Int64
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					f.get("/big").expect(t, 200, big)
+					done.Add(1)
+				}()
+			}
+			eventually(t, 10*time.Second, "all requests arrive", func() bool { return f.active.Load() == n && o.hits.Load() == 1 })
+			close(hold)
+			// The waiters each ask the origin while the first response is
+			// still being streamed to its client.
+			eventually(t, 5*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
+			close(finish)
+			wg.Wait()
+			o.expectHits(t, n)
+		})
 		t.Run("coalesced", func(t *testing.T) {
 			hold := make(chan struct{})
 			o := newOrigin(t, nil, held(hold, fixed(200, big, "Cache-Control", "max-age=60")))

@@ -57,18 +57,33 @@ func originRequest(ctx context.Context, r *http.Request, stale *record) (*http.R
 	return out, conditional
 }
 
-// fetch runs next for req on the caller's goroutine. client, when not nil,
-// is the ResponseWriter of the request that asked, whose context is
-// clientCtx: decide chooses, once the response's fields are known, whether
-// it receives the body as it arrives. The origin request is cancelled as
-// soon as neither the client nor the store needs the rest of it; once the
-// client has left, reading the rest for the store may take at most
-// OriginTimeout.
-func (c *Cache) fetch(next http.Handler, req *http.Request, clientCtx context.Context, conditional bool, client http.ResponseWriter, decide func(*tee) plan) (ex exchange) {
+// fetchSpec is one origin request to send.
+type fetchSpec struct {
+	next        http.Handler
+	req         *http.Request
+	conditional bool // req carries a stored response's validators
+	// client, when set, is the ResponseWriter of the request that asked,
+	// and clientCtx its context; decide chooses, once the response's fields
+	// are known, what the client sees and whether the body is kept.
+	client    http.ResponseWriter
+	clientCtx context.Context
+	decide    func(*tee) plan
+	// dropped, when set, is called once it is known that the body will not
+	// be kept (not kept from the start, or larger than MaxBodySize), so
+	// that the requests waiting for it need not wait for its end.
+	dropped func(*tee)
+}
+
+// fetch runs the origin handler on the caller's goroutine. The origin
+// request is cancelled as soon as neither the client nor the store needs
+// the rest of it; once the client has left, reading the rest for the store
+// may take at most OriginTimeout.
+func (c *Cache) fetch(s fetchSpec) (ex exchange) {
+	req, conditional := s.req, s.conditional
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
-	if clientCtx != nil {
-		defer context.AfterFunc(clientCtx, func() {
+	if s.clientCtx != nil {
+		defer context.AfterFunc(s.clientCtx, func() {
 			t := time.NewTimer(c.cfg.OriginTimeout)
 			defer t.Stop()
 			select {
@@ -78,7 +93,7 @@ func (c *Cache) fetch(next http.Handler, req *http.Request, clientCtx context.Co
 			}
 		})()
 	}
-	t := &tee{header: http.Header{}, limit: c.cfg.MaxBodySize, client: client, decide: decide, abandon: cancel}
+	t := &tee{header: http.Header{}, limit: c.cfg.MaxBodySize, client: s.client, decide: s.decide, abandon: cancel, dropped: s.dropped}
 	ex.conditional = conditional
 	ex.sent = c.now()
 	t.headerAt = func() { ex.received = c.now() }
@@ -95,7 +110,7 @@ func (c *Cache) fetch(next http.Handler, req *http.Request, clientCtx context.Co
 				ex.failure = fmt.Errorf("%w: the origin handler panicked: %v", ErrOrigin, p)
 			}
 		}()
-		next.ServeHTTP(t, req.WithContext(ctx))
+		s.next.ServeHTTP(t, req.WithContext(ctx))
 	}()
 	if !t.wrote {
 		t.WriteHeader(http.StatusOK)

@@ -187,7 +187,7 @@ func (c *Cache) runOrigin(ctx context.Context, f *flight, q *request, stale *rec
 	} else {
 		f.mu.Unlock()
 	}
-	return c.fetch(next, out.WithContext(ctx), nil, conditional, nil, func(t *tee) plan {
+	return c.fetch(fetchSpec{next: next, req: out.WithContext(ctx), conditional: conditional, decide: func(t *tee) plan {
 		return plan{keep: c.worthKeeping(q, t)}
-	})
+	}})
 }

@@ -19,7 +19,7 @@ func (c *Cache) forwardHead(w http.ResponseWriter, q *request, next http.Handler
 			got = h.Clone()
 		}
 	})
-	if got == nil || stored == nil {
+	if got == nil || stored == nil || q.cc.noStore {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.r.Context()), invalidateTimeout)

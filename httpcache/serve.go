@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -229,8 +230,18 @@ func (c *Cache) coalesced(w http.ResponseWriter, q *request, next http.Handler, 
 	select {
 	case el := <-elected:
 		answered := false
-		ex := c.fetch(next, el.req, ctx, el.conditional, w, c.clientPlan(w, q, stale, el.conditional, fwd, &answered))
-		el.done <- ex
+		var handed sync.Once
+		hand := func(ex exchange) { handed.Do(func() { el.done <- ex }) }
+		ex := c.fetch(fetchSpec{
+			next: next, req: el.req, conditional: el.conditional, client: w, clientCtx: ctx,
+			decide: c.clientPlan(w, q, stale, el.conditional, fwd, &answered),
+			// The waiters learn at once that they cannot have the body,
+			// while this client still receives it.
+			dropped: func(t *tee) {
+				hand(exchange{status: t.status, header: t.snapshot, conditional: el.conditional})
+			},
+		})
+		hand(ex)
 		if answered {
 			if ex.streamed && ex.failure != nil {
 				panic(http.ErrAbortHandler) // the client got part of a response that broke
@@ -332,7 +343,10 @@ func (c *Cache) originFailed(w http.ResponseWriter, q *request, stale *record, o
 func (c *Cache) direct(w http.ResponseWriter, q *request, next http.Handler, stale *record, fwd string) {
 	out, conditional := originRequest(context.WithoutCancel(q.r.Context()), q.r, stale)
 	answered := false
-	ex := c.fetch(next, out, q.r.Context(), conditional, w, c.clientPlan(w, q, stale, conditional, fwd, &answered))
+	ex := c.fetch(fetchSpec{
+		next: next, req: out, conditional: conditional, client: w, clientCtx: q.r.Context(),
+		decide: c.clientPlan(w, q, stale, conditional, fwd, &answered),
+	})
 	rec, _, err := c.absorb(context.WithoutCancel(q.r.Context()), q, ex, stale)
 	if answered {
 		if ex.streamed && ex.failure != nil {

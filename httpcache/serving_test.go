@@ -310,6 +310,7 @@ func TestRFC9111_5_2_1_RequestDirectives(t *testing.T) {
 			o := newOrigin(t, clk, func(w http.ResponseWriter, r *http.Request) {
 				n++
 				w.Header().Set("Cache-Control", "max-age=60")
+				w.Header().Set("ETag", `"`+strconv.Itoa(n)+`"`)
 				_, _ = io.WriteString(w, strconv.Itoa(n))
 			})
 			f := newFront(t, p, o, Config{})
@@ -318,6 +319,17 @@ func TestRFC9111_5_2_1_RequestDirectives(t *testing.T) {
 			// A stored response may answer a no-store request.
 			if r := f.fetch("/ns", "Cache-Control", "no-store"); !r.hit() || r.body != "2" {
 				t.Fatalf("no-store request not answered from storage: %v %q", r.header, r.body)
+			}
+			// Its validation does not freshen what is stored.
+			o.set(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=60")
+				w.Header().Set("ETag", r.Header.Get("If-None-Match"))
+				w.WriteHeader(http.StatusNotModified)
+			})
+			clk.advance(61 * time.Second)
+			f.fetch("/ns", "Cache-Control", "no-store").expect(t, 200, "2")
+			if r := f.fetch("/ns"); r.hit() {
+				t.Fatalf("a no-store request's 304 freshened the stored response: %v", r.header)
 			}
 		})
 		t.Run("only-if-cached", func(t *testing.T) {

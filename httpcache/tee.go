@@ -49,6 +49,18 @@ type tee struct {
 	failure error
 	// headerAt is called when the header is written: response_time.
 	headerAt func()
+	// dropped, when set, is called once when the body turns out not to be
+	// kept.
+	dropped func(*tee)
+}
+
+// drop notes that the body is not kept.
+func (t *tee) drop() {
+	t.keep = false
+	if d := t.dropped; d != nil && t.failure == nil {
+		t.dropped = nil
+		d(t)
+	}
 }
 
 func (t *tee) Header() http.Header { return t.header }
@@ -68,6 +80,9 @@ func (t *tee) WriteHeader(code int) {
 	p := t.decide(t)
 	t.stream = p.stream && t.client != nil
 	t.keep = p.keep && !t.over && t.failure == nil
+	if !t.keep {
+		t.drop()
+	}
 }
 
 func (t *tee) Write(b []byte) (int, error) {
@@ -77,7 +92,8 @@ func (t *tee) Write(b []byte) (int, error) {
 	t.n += int64(len(b))
 	if t.keep {
 		if int64(len(t.body)+len(b)) > t.limit {
-			t.keep, t.over, t.body = false, true, nil
+			t.over, t.body = true, nil
+			t.drop()
 		} else {
 			t.body = append(t.body, b...)
 		}
