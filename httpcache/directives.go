@@ -42,16 +42,17 @@ type directives struct {
 // are case-insensitive; when a directive appears twice, the first counts.
 func parseDirectives(h http.Header) directives {
 	d := directives{maxAge: -1, sMaxAge: -1, maxStale: -1, minFresh: -1, swr: -1, sie: -1}
-	seen := map[string]bool{}
+	var seen uint32 // by index in directiveNames: no map on every request
 	for _, line := range h.Values("Cache-Control") {
 		for _, item := range splitList(line) {
 			name, value, hasValue := strings.Cut(item, "=")
 			name = strings.ToLower(strings.TrimSpace(name))
 			value = unquote(strings.TrimSpace(value))
-			if name == "" || seen[name] {
+			bit := directiveBit(name)
+			if bit == 0 || seen&bit != 0 {
 				continue
 			}
-			seen[name] = true
+			seen |= bit
 			switch name {
 			case "max-age":
 				d.maxAge = d.delta(value, hasValue, true)
@@ -95,6 +96,23 @@ func parseDirectives(h http.Header) directives {
 		}
 	}
 	return d
+}
+
+// directiveNames are the directives this cache acts on.
+var directiveNames = [...]string{
+	"max-age", "s-maxage", "max-stale", "min-fresh", "stale-while-revalidate", "stale-if-error",
+	"no-cache", "no-store", "private", "public", "must-revalidate", "proxy-revalidate",
+	"must-understand", "only-if-cached",
+}
+
+// directiveBit is a known directive's bit, 0 for others (which are ignored).
+func directiveBit(name string) uint32 {
+	for i, n := range directiveNames {
+		if n == name {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 // delta parses delta-seconds. A bad value of an expiry directive marks the
