@@ -80,12 +80,18 @@ func TestCoalescing(t *testing.T) {
 				})
 				f := newFront(t, p, o, Config{})
 				replies := burst(t, f, n, "/c", o, hold)
-				collapsed := 0
+				collapsed, uncollapsed := 0, 0
 				for _, r := range replies {
 					r.expect(t, tc.status, "body")
-					if contains(r.header.Get("Cache-Status"), "collapsed") {
+					switch cs := r.header.Get("Cache-Status"); {
+					case contains(cs, "collapsed=?0"):
+						uncollapsed++
+					case contains(cs, "collapsed"):
 						collapsed++
 					}
+				}
+				if want := map[bool]int{true: 0, false: n - 1}[tc.shared]; uncollapsed != want {
+					t.Fatalf("%d replies said collapsed=?0, want %d", uncollapsed, want)
 				}
 				o.expectHits(t, tc.origin)
 				if want := map[bool]int{true: n - 1, false: 0}[tc.shared]; collapsed != want {

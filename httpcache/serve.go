@@ -17,6 +17,9 @@ type request struct {
 	cc      directives
 	noCache bool // Cache-Control no-cache, or Pragma no-cache without Cache-Control
 	arrived time.Time
+	// uncollapsed marks a request that waited for another's origin request
+	// and could not use its response.
+	uncollapsed bool
 }
 
 // serve handles one request in front of next.
@@ -266,6 +269,7 @@ func (c *Cache) coalesced(w http.ResponseWriter, q *request, next http.Handler, 
 // serveOutcome answers q with the outcome of a flight it waited for;
 // collapsed marks a request that did not send the origin request itself.
 func (c *Cache) serveOutcome(w http.ResponseWriter, q *request, next http.Handler, f *flight, stale *record, fwd string, attempt int, collapsed bool) {
+	q.uncollapsed = collapsed
 	var oe *originError
 	switch {
 	case f.err == nil && f.rec != nil:
@@ -402,7 +406,7 @@ func (c *Cache) clientPlan(w http.ResponseWriter, q *request, stale *record, con
 		// stored is said only when it is known: a storable response whose
 		// length is declared and within MaxBodySize.
 		stored := st.ok && keep && t.snapshot.Get("Content-Length") != "" && !t.over
-		c.setCacheStatus(h, cacheStatus{fwd: fwd, fwdStatus: t.status, stored: stored})
+		c.setCacheStatus(h, cacheStatus{fwd: fwd, fwdStatus: t.status, stored: stored, uncollapsed: q.uncollapsed})
 		if notMod {
 			w.WriteHeader(http.StatusNotModified)
 			return plan{keep: keep}

@@ -21,9 +21,10 @@ type cacheStatus struct {
 	hasTTL bool
 	stored bool
 	// collapsed reports a request served the response of an origin request
-	// another request made (§2.5).
-	collapsed bool
-	detail    string
+	// another request made (§2.5); uncollapsed one that waited for another's
+	// and then had to ask the origin itself (collapsed=?0).
+	collapsed, uncollapsed bool
+	detail                 string
 }
 
 // Forward reasons of RFC 9211 §2.2.
@@ -63,6 +64,8 @@ func (c *Cache) setCacheStatus(h http.Header, s cacheStatus) {
 	}
 	if s.collapsed {
 		b.WriteString("; collapsed")
+	} else if s.uncollapsed {
+		b.WriteString("; collapsed=?0")
 	}
 	if s.detail != "" {
 		b.WriteString("; detail=")

@@ -21,6 +21,9 @@ func TestRFC9111_4_3_1_ValidationRequests(t *testing.T) {
 		clk.advance(11 * time.Second)
 		f.fetch("/c", "If-None-Match", `"client"`)
 		got := o.lastHeader()
+		if got.Get("Via") != "1.1 valcache" {
+			t.Fatalf("Via %q", got.Get("Via"))
+		}
 		if got.Get("If-None-Match") != `W/"w1"` || got.Get("If-Modified-Since") != lm {
 			t.Fatalf("validation request fields: If-None-Match %q, If-Modified-Since %q", got.Get("If-None-Match"), got.Get("If-Modified-Since"))
 		}
