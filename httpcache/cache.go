@@ -53,7 +53,9 @@ func New(p driver.Provider, cfg Config) (*Cache, error) {
 }
 
 // Middleware returns the cache in front of next, as a func(http.Handler)
-// http.Handler for routers that chain middlewares.
+// http.Handler for routers that chain middlewares. A Cache is one key
+// space: handlers it is put in front of share stored responses for the same
+// URLs, so put one Cache (or one Namespace) in front of one origin.
 func (c *Cache) Middleware(next http.Handler) http.Handler {
 	return &handler{c: c, next: next}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,11 +25,10 @@ func TestStoreDownRequestsAreServedByTheOrigin(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			var p interface{ Close() error }
 			var f *front
-			n := 0
+			var n atomic.Int64
 			o := newOrigin(t, newClock(), func(w http.ResponseWriter, r *http.Request) {
-				n++
 				w.Header().Set("Cache-Control", "max-age=60")
-				_, _ = io.WriteString(w, "n"+strconv.Itoa(n))
+				_, _ = io.WriteString(w, "n"+strconv.FormatInt(n.Add(1), 10))
 			})
 			if kind == "valkey" {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -181,6 +181,12 @@ func (o *origin) set(h http.HandlerFunc) {
 	o.mu.Unlock()
 }
 
+func (o *origin) methodsSeen() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.methods...)
+}
+
 func (o *origin) lastHeader() http.Header {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -17,5 +17,6 @@ func (c *Cache) revalidate(q *request, stale *record, recKey string, next http.H
 	}
 	bg := *q
 	bg.r = q.r.Clone(q.r.Context())
+	bg.r.Method = http.MethodGet // a stale HEAD hit revalidates the GET response it was served from
 	c.start(f, fk, &bg, stale, next)
 }

@@ -88,7 +88,9 @@ func (c *Cache) serveLookup(w http.ResponseWriter, q *request, next http.Handler
 		}
 		fwd = why
 	}
-	c.stats.misses.Add(1)
+	if attempt == 0 {
+		c.stats.misses.Add(1)
+	}
 	switch {
 	case q.cc.onlyIfCached:
 		// §5.2.1.7: a stored response or 504.
@@ -326,7 +328,6 @@ func (c *Cache) originFailed(w http.ResponseWriter, q *request, stale *record, o
 	now := c.now()
 	switch {
 	case c.staleOnError(stale, q, now):
-		c.stats.hits.Add(1)
 		c.stats.staleIfError.Add(1)
 		c.reply(w, q, stale, cacheStatus{hit: true, detail: "stale-if-error"}, false)
 	case oe.resp != nil:

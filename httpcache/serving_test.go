@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -238,16 +239,18 @@ func TestRFC9111_4_1_Vary(t *testing.T) {
 func TestRFC9111_4_1_VaryChangesAreFollowed(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, k providerKind) {
 		clk := newClock()
-		vary := "Accept"
-		o := newOrigin(t, clk, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Cache-Control", "max-age=10")
-			w.Header().Set("Vary", vary)
-			_, _ = io.WriteString(w, vary+":"+r.Header.Get(vary))
-		})
+		varying := func(vary string) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=10")
+				w.Header().Set("Vary", vary)
+				_, _ = io.WriteString(w, vary+":"+r.Header.Get(vary))
+			}
+		}
+		o := newOrigin(t, clk, varying("Accept"))
 		f := newFront(t, k.open(t), o, Config{})
 		f.fetch("/c", "Accept", "a", "X-Mode", "m").expect(t, 200, "Accept:a")
 		clk.advance(11 * time.Second)
-		vary = "X-Mode"
+		o.set(varying("X-Mode"))
 		f.fetch("/c", "Accept", "a", "X-Mode", "m").expect(t, 200, "X-Mode:m")
 		if r := f.fetch("/c", "Accept", "other", "X-Mode", "m"); !r.hit() || r.body != "X-Mode:m" {
 			t.Fatalf("variant under the new spec: %v %q", r.header, r.body)
@@ -306,12 +309,12 @@ func TestRFC9111_5_2_1_RequestDirectives(t *testing.T) {
 		})
 		t.Run("no-store", func(t *testing.T) {
 			clk := newClock()
-			n := 0
+			var count atomic.Int64
 			o := newOrigin(t, clk, func(w http.ResponseWriter, r *http.Request) {
-				n++
+				n := strconv.FormatInt(count.Add(1), 10)
 				w.Header().Set("Cache-Control", "max-age=60")
-				w.Header().Set("ETag", `"`+strconv.Itoa(n)+`"`)
-				_, _ = io.WriteString(w, strconv.Itoa(n))
+				w.Header().Set("ETag", `"`+n+`"`)
+				_, _ = io.WriteString(w, n)
 			})
 			f := newFront(t, p, o, Config{})
 			f.fetch("/ns", "Cache-Control", "no-store").expect(t, 200, "1")

@@ -137,3 +137,26 @@ func TestRFC5861_4_StaleIfError(t *testing.T) {
 		g.fetch("/e").expect(t, http.StatusInternalServerError, "broken")
 	})
 }
+
+// TestRFC5861_3_AStaleHeadRevalidatesWithGet checks that a HEAD answered
+// from a stale stored GET response revalidates that response with a GET,
+// so that what is stored keeps its body.
+func TestRFC5861_3_AStaleHeadRevalidatesWithGet(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, k providerKind) {
+		clk := newClock()
+		o := newOrigin(t, clk, fixed(200, "the body", "Cache-Control", "max-age=10, stale-while-revalidate=60"))
+		f := newFront(t, k.open(t), o, Config{})
+		f.fetch("/h")
+		clk.advance(20 * time.Second)
+		if h := f.do(http.MethodHead, "/h"); !h.hit() || h.header.Get("Content-Length") != "8" {
+			t.Fatalf("stale HEAD: %v", h.header)
+		}
+		f.settle()
+		if ms := o.methodsSeen(); ms[len(ms)-1] != http.MethodGet {
+			t.Fatalf("revalidated with %s", ms[len(ms)-1])
+		}
+		if r := f.fetch("/h"); !r.hit() || r.body != "the body" || r.header.Get("Age") != "0" {
+			t.Fatalf("after the revalidation: %v %q", r.header, r.body)
+		}
+	})
+}

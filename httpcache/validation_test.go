@@ -124,8 +124,8 @@ func TestRFC9111_4_3_5_HeadIsServedFromStoredGet(t *testing.T) {
 		f := newFront(t, k.open(t), o, Config{})
 		h := f.do(http.MethodHead, "/h")
 		f.settle()
-		if h.status != 200 || o.methods[0] != http.MethodHead {
-			t.Fatalf("HEAD miss: %d, origin saw %v", h.status, o.methods)
+		if h.status != 200 || o.methodsSeen()[0] != http.MethodHead {
+			t.Fatalf("HEAD miss: %d, origin saw %v", h.status, o.methodsSeen())
 		}
 		if r := f.fetch("/h"); r.hit() {
 			t.Fatal("a HEAD response was stored")
