@@ -64,6 +64,8 @@ func TestCoalescing(t *testing.T) {
 		{"private", fixed(200, "body", "Cache-Control", "private, max-age=60"), n, 200, false},
 		{"no-store", fixed(200, "body", "Cache-Control", "no-store"), n, 200, false},
 		{"Set-Cookie", fixed(200, "body", "Cache-Control", "max-age=60", "Set-Cookie", "id=7"), n, 200, false},
+		// A stream of events is never held for the waiters.
+		{"event stream", fixed(200, "body", "Content-Type", "text/event-stream"), n, 200, false},
 	}
 	forEachProvider(t, func(t *testing.T, k providerKind) {
 		p := k.open(t)

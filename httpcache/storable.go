@@ -60,6 +60,11 @@ func (c *Cache) storable(req *http.Request, reqCC directives, status int, header
 	if header.Get("Trailer") != "" {
 		return storability{why: "trailers"}
 	}
+	if mt, _, _ := strings.Cut(header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+		// A stream of events has no end to wait for: it is passed on, and
+		// the requests waiting for it ask for their own at once.
+		return storability{why: "event stream"}
+	}
 	explicit := cc.public || cc.maxAge >= 0 || cc.sMaxAge >= 0 || cc.badExpiry || len(header.Values("Expires")) > 0
 	if !explicit && !heuristicStatus[status] {
 		return storability{why: "no freshness information"}
