@@ -21,6 +21,8 @@ import (
 // *notSharedError (each waiter must ask the origin itself).
 func (c *Cache) absorb(ctx context.Context, q *request, ex exchange, stale *record) (*record, string, error) {
 	switch {
+	case ex.slow:
+		return nil, "", &notSharedError{why: "the response took longer than OriginTimeout"}
 	case ex.failure != nil:
 		c.stats.originErrors.Add(1)
 		c.cfg.Logger.Warn("httpcache: origin request failed", slog.String("url", q.r.URL.String()), slog.Any("error", ex.failure))

@@ -33,9 +33,13 @@ func (c *Cache) coalesced(w http.ResponseWriter, q *request, next http.Handler, 
 		answered := false
 		var handed sync.Once
 		hand := func(ex exchange) { handed.Do(func() { el.done <- ex }) }
+		decide := c.clientPlan(w, q, stale, el.conditional, fwd, &answered)
 		ex := c.fetch(fetchSpec{
 			next: next, req: el.req, conditional: el.conditional, client: w, clientCtx: ctx,
-			decide: c.clientPlan(w, q, stale, el.conditional, fwd, &answered),
+			decide: func(t *tee) plan {
+				el.answered.Store(true)
+				return decide(t)
+			},
 			// The waiters learn at once that they cannot have the body,
 			// while this client still receives it.
 			dropped: func(t *tee) {

@@ -182,3 +182,46 @@ func TestCoalescedWaitersWithAnotherVariant(t *testing.T) {
 		})
 	})
 }
+
+// TestCoalescedWaitersOfASlowResponse checks that when the response the
+// waiters wait for has begun but outlives OriginTimeout, they ask the
+// origin themselves instead of failing, while its own client still
+// receives it.
+func TestCoalescedWaitersOfASlowResponse(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, k providerKind) {
+		hold, finish := make(chan struct{}), make(chan struct{})
+		var first atomic.Bool
+		o := newOrigin(t, nil, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=60")
+			if !first.CompareAndSwap(false, true) {
+				_, _ = io.WriteString(w, "slow body")
+				return
+			}
+			<-hold
+			_, _ = io.WriteString(w, "slow ")
+			http.NewResponseController(w).Flush()
+			select {
+			case <-finish:
+			case <-time.After(10 * time.Second):
+			}
+			_, _ = io.WriteString(w, "body")
+		})
+		f := newFront(t, k.open(t), o, Config{OriginTimeout: 300 * time.Millisecond})
+		const n = 5
+		var done atomic.Int64
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.get("/slow").expect(t, 200, "slow body")
+				done.Add(1)
+			}()
+		}
+		eventually(t, 10*time.Second, "all requests arrive", func() bool { return f.active.Load() == n && o.hits.Load() == 1 })
+		close(hold)
+		eventually(t, 5*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
+		close(finish)
+		wg.Wait()
+	})
+}

@@ -28,6 +28,9 @@ type exchange struct {
 	// leaderGone is the answer of a request handed an origin request after
 	// its client left: the loader sends it itself.
 	leaderGone bool
+	// slow marks an origin request whose response began but did not end
+	// within OriginTimeout: its client is still receiving it.
+	slow bool
 }
 
 // clientConditionals are the fields of a client's conditional request.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,10 @@ type election struct {
 	req         *http.Request
 	conditional bool
 	done        chan exchange // buffered
+	// answered is set when the origin's response fields have arrived: an
+	// origin request that outlives OriginTimeout after that is slow, not
+	// failed.
+	answered atomic.Bool
 }
 
 // join returns the flight running for fk in this process, or registers a
@@ -182,6 +187,9 @@ func (c *Cache) runOrigin(ctx context.Context, f *flight, q *request, stale *rec
 				return ex
 			}
 		case <-ctx.Done():
+			if el.answered.Load() {
+				return exchange{slow: true}
+			}
 			return exchange{failure: errTimeout}
 		}
 	} else {
