@@ -2,7 +2,6 @@ package httpcache
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -38,7 +37,7 @@ type Cache struct {
 // (Close leaves it open).
 func New(p driver.Provider, cfg Config) (*Cache, error) {
 	if p == nil {
-		return nil, errors.New("httpcache: nil provider")
+		return nil, ErrNilProvider
 	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {

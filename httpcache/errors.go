@@ -9,19 +9,13 @@ var (
 	// ErrInvalidConfig is wrapped by every error New returns for a bad
 	// Config.
 	ErrInvalidConfig = errors.New("httpcache: invalid config")
+	// ErrNilProvider is returned by New when given no provider.
+	ErrNilProvider = errors.New("httpcache: nil provider")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("httpcache: closed")
 	// ErrInvalidURL is returned by PurgeURL for a URL that is not absolute
 	// http or https.
 	ErrInvalidURL = errors.New("httpcache: not an absolute http or https URL")
-	// ErrOrigin is matched by the errors of origin requests that failed:
-	// no answer, an answer cut short, or no answer within OriginTimeout.
-	ErrOrigin = errors.New(originPrefix)
-	// ErrNotShared is matched when a coalesced origin request brought a
-	// response that the requests waiting for it may not reuse (personal,
-	// not storable, or too large to hold); each of them then asks the
-	// origin itself.
-	ErrNotShared = errors.New(notSharedPrefix)
 )
 
 // The prefixes of the two errors a coordinated origin request can end
@@ -44,8 +38,7 @@ type originError struct {
 	timeout bool
 }
 
-func (e *originError) Error() string        { return originPrefix + ": " + e.cause }
-func (e *originError) Is(target error) bool { return target == ErrOrigin }
+func (e *originError) Error() string { return originPrefix + ": " + e.cause }
 
 // notSharedError is a response the waiters of a coalesced request may not
 // reuse; why says which rule forbade it.
@@ -63,8 +56,7 @@ func foreign304(err error) bool {
 	return errors.As(err, &ns) && ns.why == whyForeign304
 }
 
-func (e *notSharedError) Error() string        { return notSharedPrefix + ": " + e.why }
-func (e *notSharedError) Is(target error) bool { return target == ErrNotShared }
+func (e *notSharedError) Error() string { return notSharedPrefix + ": " + e.why }
 
 // classifyReason maps the reason of a load that failed in another process
 // back to the error it was.

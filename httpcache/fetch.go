@@ -2,6 +2,7 @@ package httpcache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,6 +33,9 @@ type exchange struct {
 	// within OriginTimeout: its client is still receiving it.
 	slow bool
 }
+
+// errCutShort is a response whose body ended before its end.
+var errCutShort = errors.New("the response body was cut short")
 
 // clientConditionals are the fields of a client's conditional request.
 // Requests the cache makes for itself leave them out: the cache answers
@@ -110,7 +114,7 @@ func (c *Cache) fetch(s fetchSpec) (ex exchange) {
 				if p != http.ErrAbortHandler {
 					c.cfg.Logger.Error("httpcache: origin handler panicked", slog.Any("panic", p), slog.String("url", req.URL.String()))
 				}
-				ex.failure = fmt.Errorf("%w: the origin handler panicked: %v", ErrOrigin, p)
+				ex.failure = fmt.Errorf("the origin handler panicked: %v", p)
 			}
 		}()
 		s.next.ServeHTTP(t, req.WithContext(ctx))
@@ -121,10 +125,10 @@ func (c *Cache) fetch(s fetchSpec) (ex exchange) {
 	ex.status, ex.header, ex.streamed = t.status, t.snapshot, t.stream
 	ex.clientGone = t.clientErr != nil
 	if t.failure != nil && ex.failure == nil {
-		ex.failure = fmt.Errorf("%w: %v", ErrOrigin, t.failure)
+		ex.failure = t.failure
 	}
 	if ex.failure == nil && t.keep && !t.complete() {
-		ex.failure = fmt.Errorf("%w: the response body was cut short", ErrOrigin)
+		ex.failure = errCutShort
 	}
 	if ex.failure == nil && t.complete() {
 		ex.body, ex.complete = t.body, true

@@ -2,7 +2,7 @@ package httpcache
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -89,7 +89,7 @@ func (f *flight) leave() {
 }
 
 // errTimeout is an origin request that took longer than OriginTimeout.
-var errTimeout = fmt.Errorf("%w: no response within OriginTimeout", ErrOrigin)
+var errTimeout = errors.New("no response within OriginTimeout")
 
 // flightLoad is what the loader of a flight found, handed to the flight's
 // goroutine, which may stop waiting for it before it is done.
