@@ -3,11 +3,13 @@
 //	valcache demo    [--valkey ADDR | --cluster ADDR,...]
 //	valcache bench   [flags]
 //	valcache inspect <namespaces|show|invalidate|clear|server> [flags] [args]
+//	valcache proxy   --origin URL [--listen ADDR] [--valkey ADDR | --cluster ADDR,...]
 //
 // demo runs a short guided tour of the cache with real measured numbers, on
 // the in-process provider or on Valkey. bench is a workload generator for
 // sizing a deployment. inspect looks at, and operates on, a Valkey-backed
-// cache. docs/cli.md lists every flag.
+// cache. proxy is a caching reverse proxy in front of an origin
+// (docs/httpcache.md). docs/cli.md lists the other commands' flags.
 package main
 
 import (
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, con console) int {
 		return runBench(ctx, args[1:], con)
 	case "inspect":
 		return runInspect(ctx, args[1:], con)
+	case "proxy":
+		return runProxy(ctx, args[1:], con)
 	case "help", "-h", "-help", "--help":
 		usage(con.stdout)
 		return exitOK
@@ -82,6 +86,8 @@ commands:
            percentiles, hit ratio; text, --json or an --html report
   inspect  look at and operate a Valkey-backed cache:
            namespaces, show, invalidate, clear, server
+  proxy    a caching reverse proxy in front of --origin URL
+           (in-process by default; --valkey ADDR to share it across proxies)
   help     this text
 
 Run 'valcache <command> -h' for a command's flags; docs/cli.md has them all.
