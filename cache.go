@@ -65,7 +65,7 @@ type Cache[K comparable, V any] struct {
 	computeTimeout time.Duration
 	// budgets bound each call's time on the store (driver.Budgeter); zero
 	// when the provider has none.
-	budgets budgets
+	budgets           budgets
 	maxComputeRetries int
 	// Reading past an entry's TTL; see Options.
 	negativeTTL, swr, sie time.Duration
