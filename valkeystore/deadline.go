@@ -47,8 +47,8 @@ func (d *sharedDeadline) rotate() context.CancelFunc {
 }
 
 // run rotates on every tick. A replaced context is still in use by calls
-// that took it, so it is cancelled only once its own deadline has passed,
-// which only releases its timer. That is judged by the clock, not by the
+// that took it, so it is cancelled only once its own deadline has passed
+// and its own timer has ended it, which only releases the timer. That is judged by the clock, not by the
 // tick's time: a tick is received late when the goroutine runs late (a
 // loaded machine, a pause), and measuring from it would cancel the calls
 // of a context made after the tick fired before their time.
@@ -56,6 +56,7 @@ func (d *sharedDeadline) run(cancel context.CancelFunc, ticks <-chan time.Time, 
 	defer close(d.done)
 	defer stopTicks()
 	type pending struct {
+		ctx      context.Context
 		cancel   context.CancelFunc
 		deadline time.Time
 	}
@@ -71,11 +72,15 @@ func (d *sharedDeadline) run(cancel context.CancelFunc, ticks <-chan time.Time, 
 		case <-d.stop:
 			return
 		case <-ticks:
-			deadline, _ := (*d.current.Load()).Deadline()
-			old = append(old, pending{cancel, deadline})
+			replaced := *d.current.Load()
+			deadline, _ := replaced.Deadline()
+			old = append(old, pending{replaced, cancel, deadline})
 			cancel = d.rotate()
 			now := time.Now()
-			for len(old) > 0 && now.After(old[0].deadline) {
+			// Only a context that has already ended by its deadline is
+			// cancelled: its calls then see DeadlineExceeded, never a
+			// Canceled that the clock let the rotation win by an instant.
+			for len(old) > 0 && now.After(old[0].deadline) && old[0].ctx.Err() != nil {
 				old[0].cancel()
 				old = old[1:]
 			}
