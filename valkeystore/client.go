@@ -114,25 +114,12 @@ func (c guardedClient) DoMulti(ctx context.Context, multi ...valkey.Completed) [
 	}
 	defer c.calls.leave()
 	resps := c.Client.DoMulti(ctx, multi...)
-	for range foreignRetries {
-		var again []int
-		for i, r := range resps {
-			if foreignContextError(ctx, r.Error()) {
-				again = append(again, i)
-			}
-		}
-		if len(again) == 0 {
-			break
-		}
-		cmds := make([]valkey.Completed, len(again))
-		for j, i := range again {
-			cmds[j] = multi[i]
-		}
-		for j, r := range c.Client.DoMulti(ctx, cmds...) {
-			resps[again[j]] = r
-		}
+	if !anyForeign(ctx, resps) {
+		return resps
 	}
-	return resps
+	return resendForeign(ctx, multi, resps, func(cmds []valkey.Completed) []valkey.ValkeyResult {
+		return c.Client.DoMulti(ctx, cmds...)
+	})
 }
 
 func (c guardedClient) DoMultiCache(ctx context.Context, multi ...valkey.CacheableTTL) []valkey.ValkeyResult {
@@ -141,6 +128,28 @@ func (c guardedClient) DoMultiCache(ctx context.Context, multi ...valkey.Cacheab
 	}
 	defer c.calls.leave()
 	resps := c.Client.DoMultiCache(ctx, multi...)
+	if !anyForeign(ctx, resps) {
+		return resps
+	}
+	return resendForeign(ctx, multi, resps, func(cmds []valkey.CacheableTTL) []valkey.ValkeyResult {
+		return c.Client.DoMultiCache(ctx, cmds...)
+	})
+}
+
+// anyForeign reports whether a reply is another call's context error.
+func anyForeign(ctx context.Context, resps []valkey.ValkeyResult) bool {
+	for _, r := range resps {
+		if foreignContextError(ctx, r.Error()) {
+			return true
+		}
+	}
+	return false
+}
+
+// resendForeign sends again with do, at most foreignRetries times, the
+// commands of multi whose replies in resps are another call's context
+// error while ctx is alive.
+func resendForeign[C any](ctx context.Context, multi []C, resps []valkey.ValkeyResult, do func([]C) []valkey.ValkeyResult) []valkey.ValkeyResult {
 	for range foreignRetries {
 		var again []int
 		for i, r := range resps {
@@ -151,11 +160,11 @@ func (c guardedClient) DoMultiCache(ctx context.Context, multi ...valkey.Cacheab
 		if len(again) == 0 {
 			break
 		}
-		cmds := make([]valkey.CacheableTTL, len(again))
+		cmds := make([]C, len(again))
 		for j, i := range again {
 			cmds[j] = multi[i]
 		}
-		for j, r := range c.Client.DoMultiCache(ctx, cmds...) {
+		for j, r := range do(cmds) {
 			resps[again[j]] = r
 		}
 	}
