@@ -376,7 +376,7 @@ func testShardDown(t *testing.T, c *testserver.Cluster) {
 			t.Fatal(err)
 		}
 	}
-	waitShardFailed(t, primaries[1], shard)
+	testserver.WaitShardFailed(t, primaries[1], shard)
 
 	// Names spread over every slot group; about a third land on the lost
 	// shard. The calls run side by side: each failing one lasts its budget.
@@ -408,35 +408,5 @@ func testShardDown(t *testing.T, c *testserver.Cluster) {
 		if failed[kind] == 0 || worked[kind] == 0 {
 			t.Errorf("shard down: %s failed %d and worked %d times of %d, want some of each", kind, failed[kind], worked[kind], names)
 		}
-	}
-}
-
-// waitShardFailed waits until the node at addr flags every node of shard
-// as failed, so that the cluster has settled into serving without it.
-func waitShardFailed(t *testing.T, addr string, shard []*testserver.Server) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		v, err := testserver.Command(addr, "CLUSTER", "NODES")
-		text, _ := v.(string)
-		failed := 0
-		for _, line := range strings.Split(text, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 3 || !strings.Contains(","+f[2]+",", ",fail,") {
-				continue
-			}
-			for _, n := range shard {
-				if strings.HasPrefix(f[1], n.Addr()+"@") {
-					failed++
-				}
-			}
-		}
-		if err == nil && failed == len(shard) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the shard was not flagged failed within 30s (err %v):\n%s", err, text)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -89,7 +89,7 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitShardFailed(t, primaries[1], shard)
+	testserver.WaitShardFailed(t, primaries[1], shard)
 
 	// Two rounds: right after the fault, and once the client has met the
 	// dead nodes and read the topology again.
@@ -254,13 +254,26 @@ func newShardDownSearch(t *testing.T, p *valkeystore.Provider, primaries []strin
 // results runs a query and a full-text search matching every document.
 func (s *shardDownSearch) results(t *testing.T) []search.Result[string, searchDoc] {
 	t.Helper()
-	q, err := s.idx.Query(t.Context(), search.Query{Filters: []search.Filter{search.Tag("cat", "c")}, SortBy: "n", Limit: 1000})
-	if err != nil {
-		t.Fatalf("query: %v", err)
+	// The first calls after the fault may still meet the client settling
+	// (a topology read, the lost slots' grace): the queries are asked
+	// again until they answer, for at most 20 s, and must then answer from
+	// the healthy shards.
+	var q, f search.Result[string, searchDoc]
+	var qerr, ferr error
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		q, qerr = s.idx.Query(t.Context(), search.Query{Filters: []search.Filter{search.Tag("cat", "c")}, SortBy: "n", Limit: 1000})
+		f, ferr = s.idx.Search(t.Context(), "alpha", search.Query{Limit: 1000})
+		if (qerr == nil && ferr == nil) || time.Now().After(deadline) {
+			break
+		}
+		t.Logf("a query failed while the client settles, asked again: %v / %v", qerr, ferr)
+		time.Sleep(200 * time.Millisecond)
 	}
-	f, err := s.idx.Search(t.Context(), "alpha", search.Query{Limit: 1000})
-	if err != nil {
-		t.Fatalf("search: %v", err)
+	if qerr != nil {
+		t.Fatalf("query: %v", qerr)
+	}
+	if ferr != nil {
+		t.Fatalf("search: %v", ferr)
 	}
 	return []search.Result[string, searchDoc]{q, f}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -178,4 +179,35 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// WaitShardFailed waits, for at most 30 s, until the node at addr flags
+// every node of shard as failed, so that a cluster told to keep serving
+// without full coverage has settled into serving without that shard.
+func WaitShardFailed(tb testing.TB, addr string, shard []*Server) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := Command(addr, "CLUSTER", "NODES")
+		text, _ := v.(string)
+		failed := 0
+		for _, line := range strings.Split(text, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 3 || !strings.Contains(","+f[2]+",", ",fail,") {
+				continue
+			}
+			for _, n := range shard {
+				if strings.HasPrefix(f[1], n.Addr()+"@") {
+					failed++
+				}
+			}
+		}
+		if err == nil && failed == len(shard) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the shard was not flagged failed within 30s (err %v):\n%s", err, text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
