@@ -47,7 +47,7 @@ func Example() {
 		fmt.Println(h.Key, h.Value.Price, h.Value.Title)
 	}
 
-	_ = listings.Delete(ctx, "l2") // deleted entries leave the index too
+	_ = listings.Delete(ctx, "l2")                           // deleted entries leave the index too
 	r, _ = idx.Search(ctx, "valkey cluster", search.Query{}) // the most relevant first: BM25
 	for _, h := range r.Hits {
 		fmt.Println(h.Key, h.Value.Title)
