@@ -47,8 +47,10 @@ func Example() {
 		fmt.Println(h.Key, h.Value.Price, h.Value.Title)
 	}
 
-	_ = listings.Delete(ctx, "l2")                           // deleted entries leave the index too
-	r, _ = idx.Search(ctx, "valkey cluster", search.Query{}) // the most relevant first: BM25
+	// A deleted entry leaves the index too. Search ranks by BM25, the most
+	// relevant first.
+	_ = listings.Delete(ctx, "l2")
+	r, _ = idx.Search(ctx, "valkey cluster", search.Query{})
 	for _, h := range r.Hits {
 		fmt.Println(h.Key, h.Value.Title)
 	}
