@@ -19,8 +19,12 @@
 //     codec and later metadata can change without a flush; bytes that cannot be
 //     decoded are a miss, counted in Stats and logged, never a panic.
 //
-//     p, _ := memory.New(memory.Config{MaxEntries: 100_000})
-//     users, _ := valcache.New(p, valcache.Options[int, User]{Namespace: "users"})
-//     _ = users.Set(ctx, 42, User{Name: "Ada"})
-//     u, ok, err := users.GetIfPresent(ctx, 42)
+// A cache over the in-process provider; valkeystore.New in place of
+// memory.New runs the same code on Valkey:
+//
+//	p, _ := memory.New(memory.Config{MaxEntries: 100_000})
+//	users, _ := valcache.New(p, valcache.Options[int, User]{Namespace: "users"})
+//	_ = users.Set(ctx, 42, User{Name: "Ada"})
+//	u, ok, err := users.GetIfPresent(ctx, 42)
+//	u7, err := users.Get(ctx, 7, loadUser) // loads a miss once, and caches it
 package valcache

@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	servers.Stop()
+	stopExampleServer()
 	os.Exit(code)
 }
 

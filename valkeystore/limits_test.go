@@ -114,7 +114,7 @@ func TestBulkLimitUnreadableIsSaidOnce(t *testing.T) {
 		Addrs: []string{srv.Addr()}, Username: "noconfig", Password: "pw", KeyPrefix: "acl:",
 		MaxValueBytes: 1 << 20, Logger: slog.New(logs),
 	})
-	if n := logs.count("INFO valkeystore: cannot read proto-max-bulk-len"); n != 1 {
+	if n := logs.count("INFO valkeystore: start-up check of proto-max-bulk-len skipped"); n != 1 {
 		t.Errorf("%d Info records about proto-max-bulk-len, want 1: %v", n, logs.msgs)
 	}
 	err = p.Set(t.Context(), driver.Key{Namespace: "ns", ID: "k"}, bytes.Repeat([]byte("x"), 1<<20+1), time.Minute)

@@ -85,9 +85,16 @@ type plot struct {
 	width, height, bottomY float64
 }
 
-func newPlot(b *strings.Builder, id, title string, x0, x1, y0, y1 float64, xlog, ylog bool) *plot {
+// newPlot starts a chart whose left margin fits the widest of yticks'
+// labels and, left of them, the rotated y-axis name, so that neither is
+// drawn over the other (7-digit throughputs are wider than a fixed margin).
+func newPlot(b *strings.Builder, id, title string, x0, x1, y0, y1 float64, xlog, ylog bool, yticks []tick) *plot {
+	widest := 0.0
+	for _, t := range yticks {
+		widest = max(widest, labelWidth(t.label))
+	}
 	p := &plot{b: b, x0: x0, x1: x1, y0: y0, y1: y1, xlog: xlog, ylog: ylog,
-		left: 70, top: 30, width: 760, height: 300}
+		left: max(70, axisNameRight+labelGap+tickGap+widest), top: 30, width: 760, height: 300}
 	p.w, p.h = p.width-p.left-20, p.height-p.top-45
 	p.bottomY = p.top + p.h
 	fmt.Fprintf(b, `<svg id="%s" xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`+"\n",
@@ -109,12 +116,38 @@ func (p *plot) scale(v, lo, hi float64, log bool) float64 {
 func (p *plot) x(v float64) float64 { return p.left + p.w*p.scale(v, p.x0, p.x1, p.xlog) }
 func (p *plot) y(v float64) float64 { return p.bottomY - p.h*p.scale(v, p.y0, p.y1, p.ylog) }
 
+// Horizontal layout of a y axis, in pixels at the charts' 11px font: the
+// rotated axis name is centred on axisNameX and ends by axisNameRight;
+// labels end tickGap left of the axis and keep labelGap from the name.
+const (
+	axisNameX     = 14
+	axisNameRight = axisNameX + 6
+	labelGap      = 6
+	tickGap       = 6
+)
+
+// labelWidth estimates how wide s is drawn at the charts' font size:
+// digits and letters about 6.5px, separators narrower. Over-estimating
+// only widens the margin.
+func labelWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		switch r {
+		case ',', '.', ' ', '\'', ':':
+			w += 3.5
+		default:
+			w += 6.5
+		}
+	}
+	return w
+}
+
 // axes draws grid lines and labels at the given ticks, and the axis names.
 func (p *plot) axes(xticks, yticks []tick, xname, yname string) {
 	for _, t := range yticks {
 		y := p.y(t.v)
 		fmt.Fprintf(p.b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", p.left, y, p.left+p.w, y)
-		fmt.Fprintf(p.b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", p.left-6, y+4, html.EscapeString(t.label))
+		fmt.Fprintf(p.b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", p.left-tickGap, y+4, html.EscapeString(t.label))
 	}
 	for _, t := range xticks {
 		x := p.x(t.v)
@@ -124,7 +157,7 @@ func (p *plot) axes(xticks, yticks []tick, xname, yname string) {
 	fmt.Fprintf(p.b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", p.left, p.bottomY, p.left+p.w, p.bottomY)
 	fmt.Fprintf(p.b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", p.left, p.top, p.left, p.bottomY)
 	fmt.Fprintf(p.b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", p.left+p.w/2, p.height-6, html.EscapeString(xname))
-	fmt.Fprintf(p.b, `<text x="14" y="%.1f" text-anchor="middle" transform="rotate(-90 14 %.1f)">%s</text>`+"\n", p.top+p.h/2, p.top+p.h/2, html.EscapeString(yname))
+	fmt.Fprintf(p.b, `<text class="axis-name" x="%d" y="%.1f" text-anchor="middle" transform="rotate(-90 %d %.1f)">%s</text>`+"\n", axisNameX, p.top+p.h/2, axisNameX, p.top+p.h/2, html.EscapeString(yname))
 }
 
 // series draws a line through the points with a dot on each.
@@ -187,9 +220,10 @@ func throughputChart(b *strings.Builder, r *benchReport) {
 		peak = max(peak, t.OpsPerSeconds)
 	}
 	top := max(peak*1.1, 1)
-	p := newPlot(b, "throughput-chart", "Throughput over time", 0, max(r.ElapsedSeconds, 0.001), 0, top, false, false)
+	yticks := linearTicks(top, func(v float64) string { return grouped(int64(v)) })
+	p := newPlot(b, "throughput-chart", "Throughput over time", 0, max(r.ElapsedSeconds, 0.001), 0, top, false, false, yticks)
 	p.axes(linearTicks(r.ElapsedSeconds, func(v float64) string { return fmt.Sprintf("%gs", math.Round(v*100)/100) }),
-		linearTicks(top, func(v float64) string { return grouped(int64(v)) }), "time since start", "ops/s")
+		yticks, "time since start", "ops/s")
 	p.series(xs, ys)
 	p.end()
 }
@@ -206,8 +240,9 @@ func latencyChart(b *strings.Builder, r *benchReport) {
 	lo = math.Pow(10, math.Floor(math.Log10(lo)))
 	hi = math.Pow(10, math.Ceil(math.Log10(hi)))
 	top := float64(tallest) * 1.1
-	p := newPlot(b, "latency-chart", "Latency distribution (operations per bucket, log scale of latency)", lo, hi, 0, top, true, false)
-	p.axes(decadeTicks(lo, hi), linearTicks(top, func(v float64) string { return grouped(int64(v)) }), "latency", "operations")
+	yticks := linearTicks(top, func(v float64) string { return grouped(int64(v)) })
+	p := newPlot(b, "latency-chart", "Latency distribution (operations per bucket, log scale of latency)", lo, hi, 0, top, true, false, yticks)
+	p.axes(decadeTicks(lo, hi), yticks, "latency", "operations")
 	for _, bin := range r.Histogram {
 		x0, x1 := p.x(float64(max(bin.LowNs, 1))), p.x(float64(bin.HighNs+1))
 		y := p.y(float64(bin.Count))
@@ -241,7 +276,8 @@ func percentileChart(b *strings.Builder, r *benchReport) {
 	}
 	lo = math.Pow(10, math.Floor(math.Log10(lo)))
 	hi = math.Pow(10, math.Ceil(math.Log10(max(hi, lo*10))))
-	p := newPlot(b, "percentile-chart", "Latency by percentile (log scale)", 0, float64(len(qs)-1), lo, hi, false, true)
+	yticks := decadeTicks(lo, hi)
+	p := newPlot(b, "percentile-chart", "Latency by percentile (log scale)", 0, float64(len(qs)-1), lo, hi, false, true, yticks)
 	var xticks []tick
 	xs, ys := []float64{}, []float64{}
 	for i, q := range qs {
@@ -249,7 +285,7 @@ func percentileChart(b *strings.Builder, r *benchReport) {
 		xs = append(xs, float64(i))
 		ys = append(ys, float64(max(q.v, 1)))
 	}
-	p.axes(xticks, decadeTicks(lo, hi), "percentile", "latency")
+	p.axes(xticks, yticks, "percentile", "latency")
 	p.series(xs, ys)
 	p.end()
 }
