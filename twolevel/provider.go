@@ -76,25 +76,23 @@ func New(l1 *memory.Provider, l2 *valkeystore.Provider, cfg Config) (*Provider, 
 // L2 returns the shared level, for what the provider does not cover.
 func (p *Provider) L2() *valkeystore.Provider { return p.l2 }
 
-// Breaker reports the circuit breakers' state. On a single node there is
-// one breaker. On a cluster there is one per slot, and this is the worst of
-// them: Open while the circuit of some slot is open (the keys of other
-// slots are still served), HalfOpen while some slot is being probed, and
-// Closed when every circuit is.
-func (p *Provider) Breaker() State { return p.breakers.state() }
+// CircuitState reports the circuit breakers' state, as driver.CircuitReporter
+// names it (driver.CircuitClosed, CircuitOpen or CircuitHalfOpen), which is
+// what observers such as otelcache read. On a single node there is one
+// breaker. On a cluster there is one per slot, and this is the worst of
+// them: open while the circuit of some slot is open (the keys of other
+// slots are still served), half-open while some slot is being probed, and
+// closed when every circuit is.
+func (p *Provider) CircuitState() string { return p.breakers.state().String() }
 
-// BreakerOf reports the state of the circuit breaker that key's entry is
-// called through.
-func (p *Provider) BreakerOf(key driver.Key) State {
+// CircuitStateOf reports, in the same terms, the state of the circuit
+// breaker that key's entry is called through.
+func (p *Provider) CircuitStateOf(key driver.Key) string {
 	if b := p.breakers.peek(p.l2.EntrySlot(key)); b != nil {
-		return State(b.state.Load())
+		return state(b.state.Load()).String()
 	}
-	return Closed // never called yet
+	return driver.CircuitClosed // never called yet
 }
-
-// CircuitState is the breaker's state as driver.CircuitReporter names it,
-// for observers that do not know this package.
-func (p *Provider) CircuitState() string { return p.Breaker().String() }
 
 var _ driver.CircuitReporter = (*Provider)(nil)
 

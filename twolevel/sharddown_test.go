@@ -181,11 +181,11 @@ func TestShardDown(t *testing.T) {
 			healthy = append(healthy, k)
 		}
 	}
-	if p.BreakerOf(driver.Key{Namespace: ns, ID: dead[0]}) == twolevel.Closed {
+	if p.CircuitStateOf(driver.Key{Namespace: ns, ID: dead[0]}) == driver.CircuitClosed {
 		t.Errorf("the circuit of %s, on the lost shard, is closed after 3 s of failures", dead[0])
 	}
 	for _, k := range healthy {
-		if st := p.BreakerOf(driver.Key{Namespace: ns, ID: k}); st != twolevel.Closed {
+		if st := p.CircuitStateOf(driver.Key{Namespace: ns, ID: k}); st != driver.CircuitClosed {
 			t.Errorf("the circuit of %s, on a healthy shard, is %v", k, st)
 		}
 	}
