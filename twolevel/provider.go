@@ -42,6 +42,7 @@ var (
 	_ driver.Swapper            = (*Provider)(nil)
 	_ driver.RefreshLocker      = (*Provider)(nil)
 	_ driver.Scanner            = (*Provider)(nil)
+	_ driver.Unwrapper          = (*Provider)(nil)
 )
 
 // New composes l1 and l2, which the Provider then owns: closing it closes

@@ -25,7 +25,7 @@ type NamespaceInfo struct {
 	Entries    int
 	ValueBytes int64
 	// FieldEntries counts entries stored as fields (hashes, written through
-	// driver.FieldStore: package session's sessions), and Fields their
+	// session.FieldStore: package session's sessions), and Fields their
 	// fields.
 	FieldEntries int
 	Fields       int64
@@ -287,7 +287,7 @@ type StoredEntry struct {
 	// Found is false when the key does not exist.
 	Found bool
 	// Type is the key's Valkey type: "string" for an entry stored as a
-	// value, "hash" for a field entry (driver.FieldStore, package session),
+	// value, "hash" for a field entry (session.FieldStore),
 	// anything else for a key valcache does not write.
 	Type string
 	// Value is the stored bytes of a string entry (an envelope; see
