@@ -14,7 +14,8 @@ import (
 // they describe entries shared by the fleet and results are read back
 // through the cache, which serves L1 copies where they are current. A
 // capability found through Unwrap is called on L2 directly, outside the
-// circuit breakers.
+// circuit breakers. It is also the way to what the Provider does not cover:
+// p.Unwrap().(*valkeystore.Provider).Client().
 func (p *Provider) Unwrap() driver.Provider { return p.l2 }
 
 // Locks, rate limits and field entries are L2's too, and no copy of them
@@ -37,7 +38,7 @@ func guarded[T any](ctx context.Context, p *Provider, slot int, fn func() (T, er
 
 // AcquireLock implements lock.Backend.
 func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (fence uint64, acquired bool, err error) {
-	err = p.call(ctx, p.l2.LockSlot(key), func() (err error) {
+	err = p.call(ctx, p.l2x.LockSlot(key), func() (err error) {
 		fence, acquired, err = p.l2.AcquireLock(ctx, key, token, ttl)
 		return err
 	})
@@ -46,23 +47,23 @@ func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string
 
 // ExtendLock implements lock.Backend.
 func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (bool, error) {
-	return guarded(ctx, p, p.l2.LockSlot(key), func() (bool, error) { return p.l2.ExtendLock(ctx, key, token, ttl) })
+	return guarded(ctx, p, p.l2x.LockSlot(key), func() (bool, error) { return p.l2.ExtendLock(ctx, key, token, ttl) })
 }
 
 // ReleaseLock implements lock.Backend.
 func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string) (bool, error) {
-	return guarded(ctx, p, p.l2.LockSlot(key), func() (bool, error) { return p.l2.ReleaseLock(ctx, key, token) })
+	return guarded(ctx, p, p.l2x.LockSlot(key), func() (bool, error) { return p.l2.ReleaseLock(ctx, key, token) })
 }
 
 // LockHeld implements lock.Backend.
 func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (bool, error) {
-	return guarded(ctx, p, p.l2.LockSlot(key), func() (bool, error) { return p.l2.LockHeld(ctx, key, token) })
+	return guarded(ctx, p, p.l2x.LockSlot(key), func() (bool, error) { return p.l2.LockHeld(ctx, key, token) })
 }
 
 // WaitLock implements lock.Backend; like WaitLoad, a wait that ends on its
 // deadline is not counted against the store.
 func (p *Provider) WaitLock(ctx context.Context, key driver.Key) error {
-	b := p.breakers.of(p.l2.LockSlot(key))
+	b := p.breakers.of(p.l2x.LockSlot(key))
 	probe, err := b.allow()
 	if err != nil {
 		return err
@@ -74,20 +75,20 @@ func (p *Provider) WaitLock(ctx context.Context, key driver.Key) error {
 
 // RateLimit implements gcra.Backend.
 func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.Duration, burst, cost int64) (gcra.Decision, error) {
-	return guarded(ctx, p, p.l2.RateLimitSlot(key), func() (gcra.Decision, error) {
+	return guarded(ctx, p, p.l2x.RateLimitSlot(key), func() (gcra.Decision, error) {
 		return p.l2.RateLimit(ctx, key, interval, burst, cost)
 	})
 }
 
 // ResetRate implements gcra.Backend.
 func (p *Provider) ResetRate(ctx context.Context, key driver.Key) error {
-	return p.call(ctx, p.l2.RateLimitSlot(key), func() error { return p.l2.ResetRate(ctx, key) })
+	return p.call(ctx, p.l2x.RateLimitSlot(key), func() error { return p.l2.ResetRate(ctx, key) })
 }
 
 // GetFields implements session.FieldStore from L2: field entries
 // (sessions) are read where every instance writes them, and never copied.
 func (p *Provider) GetFields(ctx context.Context, key driver.Key) (fields map[string][]byte, found bool, err error) {
-	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
+	err = p.call(ctx, p.l2x.EntrySlot(key), func() (err error) {
 		fields, found, err = p.l2.GetFields(ctx, key)
 		return err
 	})

@@ -95,7 +95,7 @@ func TestShardDown(t *testing.T) {
 	owners := slotOwners(t, primaries[1])
 	docs := newShardDownSearch(t, p, owners)
 	slotKeyOwner := func(k string) string {
-		return owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: k})]
+		return owners[storeView(t, p.Unwrap()).EntrySlot(driver.Key{Namespace: ns, ID: k})]
 	}
 	lost := map[string]bool{}
 	counts := map[string]int{}
@@ -265,7 +265,7 @@ func newShardDownSearch(t *testing.T, p *twolevel.Provider, owners map[int]strin
 		h := fnv.New32a()
 		h.Write([]byte(id))
 		s.indexOwner[id] = s.shardOwner[h.Sum32()%16]
-		s.entryOwner[id] = owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: id})]
+		s.entryOwner[id] = owners[storeView(t, p.Unwrap()).EntrySlot(driver.Key{Namespace: ns, ID: id})]
 	}
 	for _, r := range s.results(t) {
 		if len(r.Hits) != 64 || r.Partial() || !r.TotalExact {
