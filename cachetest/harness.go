@@ -103,6 +103,7 @@ func backend[T any](t *testing.T, p driver.Provider) T {
 }
 
 func skipUnless(t *testing.T, ok bool, why string) bool {
+	t.Helper()
 	if !ok {
 		t.Skip(why)
 	}
