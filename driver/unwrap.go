@@ -7,6 +7,11 @@ package driver
 // unwrap chain with Find, so that a wrapper passes them through without
 // implementing each one; it implements one itself only to add something
 // (twolevel puts some behind its circuit breaker).
+//
+// The caching capabilities of this package (Swapper, Versioner, LoadLocker
+// and the others) are not looked for along the chain: they act on the
+// entries the wrapper serves, so the facade asks the provider itself, and
+// a wrapper that lacks one does not offer it.
 type Unwrapper interface {
 	// Unwrap returns the provider this one is built over. It must not
 	// return the provider itself, nor nil.
