@@ -14,28 +14,28 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-// Order is a value type no provider has been told about.
-type Order struct {
+// order is a value type no provider has been told about.
+type order struct {
 	ID       int64             `json:"id"`
 	Customer string            `json:"customer"`
-	Lines    []OrderLine       `json:"lines"`
+	Lines    []orderLine       `json:"lines"`
 	Meta     map[string]string `json:"meta"`
 	Placed   time.Time         `json:"placed"`
 	Note     *string           `json:"note"`
 }
 
-// OrderLine is nested in Order.
-type OrderLine struct {
+// orderLine is nested in order.
+type orderLine struct {
 	SKU   string  `json:"sku"`
 	Qty   int     `json:"qty"`
 	Price float64 `json:"price"`
 }
 
-func sampleOrder(id int64) Order {
+func sampleOrder(id int64) order {
 	note := "leave at door"
-	return Order{
+	return order{
 		ID: id, Customer: "Ada", Note: &note,
-		Lines:  []OrderLine{{SKU: "A-1", Qty: 2, Price: 9.5}, {SKU: "B{2}:x", Qty: 1, Price: 100}},
+		Lines:  []orderLine{{SKU: "A-1", Qty: 2, Price: 9.5}, {SKU: "B{2}:x", Qty: 1, Price: 100}},
 		Meta:   map[string]string{"channel": "web"},
 		Placed: time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC),
 	}
@@ -74,7 +74,7 @@ func wantNoGet[K comparable, V any](t *testing.T, c *valcache.Cache[K, V], k K) 
 
 var cacheCases = []testCase{
 	{"StructValuesNeedNoRegistration", func(t *testing.T, p driver.Provider, _ Harness) {
-		c := newCache(t, p, valcache.Options[string, Order]{})
+		c := newCache(t, p, valcache.Options[string, order]{})
 		o := sampleOrder(7)
 		if err := c.Set(ctxFor(t), "order:7", o); err != nil {
 			t.Fatal(err)
@@ -84,7 +84,7 @@ var cacheCases = []testCase{
 	{"EveryCodecRoundTrips", func(t *testing.T, p driver.Provider, _ Harness) {
 		for _, cd := range []codec.Codec{codec.JSON(), codec.Gob(), codec.Msgpack()} {
 			t.Run(cd.Name(), func(t *testing.T) {
-				c := newCache(t, p, valcache.Options[string, Order]{Codec: cd})
+				c := newCache(t, p, valcache.Options[string, order]{Codec: cd})
 				o := sampleOrder(1)
 				if err := c.Set(ctxFor(t), "o", o); err != nil {
 					t.Fatal(err)
@@ -204,8 +204,8 @@ var cacheCases = []testCase{
 		}
 	}},
 	{"BulkGetAndSet", func(t *testing.T, p driver.Provider, _ Harness) {
-		c := newCache(t, p, valcache.Options[string, Order]{})
-		in := map[string]Order{}
+		c := newCache(t, p, valcache.Options[string, order]{})
+		in := map[string]order{}
 		for i := range 300 {
 			in[fmt.Sprintf("o{%d}:x", i)] = sampleOrder(int64(i))
 		}
@@ -234,7 +234,7 @@ var cacheCases = []testCase{
 	{"ValueOfAnotherTypeIsAMiss", func(t *testing.T, p driver.Provider, _ Harness) {
 		ns := namespace(t)
 		ints := newCache(t, p, valcache.Options[string, int]{Namespace: ns})
-		orders := newCache(t, p, valcache.Options[string, Order]{Namespace: ns, Logger: quietLogger()})
+		orders := newCache(t, p, valcache.Options[string, order]{Namespace: ns, Logger: quietLogger()})
 		if err := ints.Set(ctxFor(t), "k", 5); err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +244,7 @@ var cacheCases = []testCase{
 		}
 	}},
 	{"UndecodableBytesAreAMiss", func(t *testing.T, p driver.Provider, _ Harness) {
-		c := newCache(t, p, valcache.Options[string, Order]{Logger: quietLogger()})
+		c := newCache(t, p, valcache.Options[string, order]{Logger: quietLogger()})
 		garbage := map[string][]byte{
 			"empty": {}, "short": {1}, "unknown-format": {99, 0, 4, 1, 2},
 			"unknown-flags": {1, 0x80, 4, 1}, "unknown-codec": {1, 0, 250, 1},
@@ -267,8 +267,8 @@ var cacheCases = []testCase{
 	}},
 	{"EntriesOfAnotherCodecStayReadable", func(t *testing.T, p driver.Provider, _ Harness) {
 		ns := namespace(t)
-		old := newCache(t, p, valcache.Options[string, Order]{Namespace: ns, Codec: codec.JSON()})
-		cur := newCache(t, p, valcache.Options[string, Order]{Namespace: ns, Codec: codec.Msgpack()})
+		old := newCache(t, p, valcache.Options[string, order]{Namespace: ns, Codec: codec.JSON()})
+		cur := newCache(t, p, valcache.Options[string, order]{Namespace: ns, Codec: codec.Msgpack()})
 		o := sampleOrder(3)
 		if err := old.Set(ctxFor(t), "k", o); err != nil {
 			t.Fatal(err)
@@ -301,7 +301,7 @@ var cacheCases = []testCase{
 		}
 	}},
 	{"ConcurrentReadersAndWriters", func(t *testing.T, p driver.Provider, _ Harness) {
-		c := newCache(t, p, valcache.Options[int, Order]{})
+		c := newCache(t, p, valcache.Options[int, order]{})
 		var wg sync.WaitGroup
 		errs := make(chan error, 16)
 		for w := range 8 {

@@ -9,11 +9,16 @@
 //		})
 //	}
 //
-// Cases come in two groups. "Driver/…" cases call the provider directly and
-// check the byte-level contract of package driver, including the optional
-// capabilities the provider implements. "Cache/…" cases go through the typed
-// facade, and check that the semantics users see (types, codecs, TTL rules,
-// namespaces, decoding failures) hold over this provider.
+// "Driver/…" cases call the provider directly and check the byte-level
+// contract of package driver, including the optional capabilities the
+// provider implements. "Cache/…" cases go through the typed facade, and
+// check that the semantics users see (types, codecs, TTL rules, namespaces,
+// decoding failures) hold over this provider. "Lock/…", "RateLimit/…",
+// "Search/…" and "Fields/…" cases check the contracts declared beside the
+// driver (lock.Backend, gcra.Backend, index.Backend, session.FieldStore),
+// found on the provider or along its unwrap chain (driver.Find), and the
+// packages built on them; they skip, saying why, for a provider without
+// the contract.
 //
 // Every case works in namespaces of its own with random names, so providers
 // backed by one shared server can run the kit without interference.

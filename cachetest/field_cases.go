@@ -9,26 +9,27 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/session"
 )
 
-// fieldCases state the driver.FieldStore contract; Run skips them for
+// fieldCases state the session.FieldStore contract; Run skips them for
 // providers without it.
 var fieldCases = []testCase{
 	{"UpdateCreatesAndGetReturnsEveryField", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		mustUpdate(t, fs, k, map[string][]byte{"a": []byte("1"), "b": {}, "c": {0, 255}}, nil, true, true)
 		wantFields(t, fs, k, map[string][]byte{"a": []byte("1"), "b": {}, "c": {0, 255}})
 	}},
 	{"MissingEntryIsNotFound", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "absent"}
 		if _, found, err := fs.GetFields(ctxFor(t), k); err != nil || found {
 			t.Fatalf("GetFields of a missing entry: found %v, err %v", found, err)
 		}
 	}},
 	{"UpdateWithoutCreateLeavesMissingEntryMissing", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		mustUpdate(t, fs, k, map[string][]byte{"a": []byte("1")}, nil, false, false)
 		if _, found, err := fs.GetFields(ctxFor(t), k); err != nil || found {
@@ -44,14 +45,14 @@ var fieldCases = []testCase{
 		}
 	}},
 	{"UpdateTouchesOnlyNamedFields", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		mustUpdate(t, fs, k, map[string][]byte{"a": []byte("1"), "b": []byte("2"), "c": []byte("3")}, nil, true, true)
 		mustUpdate(t, fs, k, map[string][]byte{"b": []byte("two")}, []string{"c", "never-set"}, false, true)
 		wantFields(t, fs, k, map[string][]byte{"a": []byte("1"), "b": []byte("two")})
 	}},
 	{"RemovingTheLastFieldDeletesTheEntry", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		mustUpdate(t, fs, k, map[string][]byte{"a": []byte("1")}, nil, true, true)
 		mustUpdate(t, fs, k, nil, []string{"a"}, false, true)
@@ -60,7 +61,7 @@ var fieldCases = []testCase{
 		}
 	}},
 	{"UpdateSetsExpiry", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		if _, err := fs.UpdateFields(ctxFor(t), k, map[string][]byte{"a": []byte("1")}, nil, 0, true); !errors.Is(err, driver.ErrInvalidTTL) {
 			t.Fatalf("UpdateFields with TTL 0: got %v, want ErrInvalidTTL", err)
@@ -87,7 +88,7 @@ var fieldCases = []testCase{
 		}
 	}},
 	{"ConcurrentWritersOfDifferentFieldsAllLand", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "s"}
 		mustUpdate(t, fs, k, map[string][]byte{"start": []byte("1")}, nil, true, true)
 		const writers, rounds = 8, 20
@@ -120,7 +121,7 @@ var fieldCases = []testCase{
 		}
 	}},
 	{"ClearRemovesFieldEntries", func(t *testing.T, p driver.Provider, _ Harness) {
-		fs := p.(driver.FieldStore)
+		fs := backend[session.FieldStore](t, p)
 		ns := namespace(t)
 		k := driver.Key{Namespace: ns, ID: "s"}
 		other := driver.Key{Namespace: namespace(t), ID: "s"}
@@ -136,7 +137,7 @@ var fieldCases = []testCase{
 	}},
 }
 
-func mustUpdate(t *testing.T, fs driver.FieldStore, k driver.Key, set map[string][]byte, del []string, create, want bool) {
+func mustUpdate(t *testing.T, fs session.FieldStore, k driver.Key, set map[string][]byte, del []string, create, want bool) {
 	t.Helper()
 	got, err := fs.UpdateFields(ctxFor(t), k, set, del, time.Minute, create)
 	if err != nil {
@@ -147,14 +148,14 @@ func mustUpdate(t *testing.T, fs driver.FieldStore, k driver.Key, set map[string
 	}
 }
 
-func mustUpdateTTL(t *testing.T, fs driver.FieldStore, k driver.Key, set map[string][]byte, ttl time.Duration, create bool) {
+func mustUpdateTTL(t *testing.T, fs session.FieldStore, k driver.Key, set map[string][]byte, ttl time.Duration, create bool) {
 	t.Helper()
 	if ok, err := fs.UpdateFields(ctxFor(t), k, set, nil, ttl, create); err != nil || !ok {
 		t.Fatalf("UpdateFields(%+v, ttl %v): updated %v, err %v", k, ttl, ok, err)
 	}
 }
 
-func wantFields(t *testing.T, fs driver.FieldStore, k driver.Key, want map[string][]byte) {
+func wantFields(t *testing.T, fs session.FieldStore, k driver.Key, want map[string][]byte) {
 	t.Helper()
 	got, found, err := fs.GetFields(ctxFor(t), k)
 	if err != nil || !found {

@@ -6,6 +6,10 @@ import (
 	"testing"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/lock"
+	"github.com/valcache/valcache/ratelimit/gcra"
+	"github.com/valcache/valcache/search/index"
+	"github.com/valcache/valcache/session"
 )
 
 // Harness describes the provider under test.
@@ -43,7 +47,7 @@ func groups() []group {
 		}},
 		{prefix: "Transform/", cases: transformCases},
 		{prefix: "Fields/", cases: fieldCases, ready: func(t *testing.T, p driver.Provider) bool {
-			_, ok := p.(driver.FieldStore)
+			_, ok := driver.Find[session.FieldStore](p)
 			return skipUnless(t, ok, "provider keeps no field entries")
 		}},
 		{prefix: "Tags/", cases: concat(tagCases, loadTagCases, computeTagCases, transformTagCases), ready: func(t *testing.T, p driver.Provider) bool {
@@ -51,18 +55,18 @@ func groups() []group {
 			return skipUnless(t, ok, "provider keeps no versions; tag operations report ErrNotSupported")
 		}},
 		{prefix: "RateLimit/", cases: rateCases, ready: func(t *testing.T, p driver.Provider) bool {
-			_, ok := p.(driver.RateLimiter)
+			_, ok := driver.Find[gcra.Backend](p)
 			return skipUnless(t, ok, "provider cannot limit rates; package ratelimit reports ErrNotSupported")
 		}},
 		{prefix: "Search/", cases: searchCases, ready: func(t *testing.T, p driver.Provider) bool {
-			if _, ok := p.(driver.Indexer); !ok {
+			_, ok := driver.Find[index.Backend](p)
+			if !ok {
 				wantSearchNotSupported(t, p)
-				return false
 			}
-			return true
+			return skipUnless(t, ok, "provider keeps no search index; package search reports ErrNotSupported")
 		}},
 		{prefix: "Lock/", cases: lockCases, ready: func(t *testing.T, p driver.Provider) bool {
-			_, ok := p.(driver.Locker)
+			_, ok := driver.Find[lock.Backend](p)
 			return skipUnless(t, ok, "provider keeps no locks; package lock reports ErrNotSupported")
 		}},
 	}
@@ -86,19 +90,20 @@ func Run(t *testing.T, h Harness) {
 	}
 }
 
-// Names lists every case, as Run names its subtests, so that a provider's
-// documentation or a test can say which rules exist.
-func Names() []string {
-	var out []string
-	for _, g := range groups() {
-		for _, c := range g.cases {
-			out = append(out, g.prefix+c.name)
-		}
+// backend returns the capability T that p has along its unwrap chain; the
+// group's ready check has made sure there is one.
+func backend[T any](t *testing.T, p driver.Provider) T {
+	t.Helper()
+	b, ok := driver.Find[T](p)
+	if !ok {
+		var zero *T
+		t.Fatalf("cachetest: provider %T has no %T", p, zero)
 	}
-	return out
+	return b
 }
 
 func skipUnless(t *testing.T, ok bool, why string) bool {
+	t.Helper()
 	if !ok {
 		t.Skip(why)
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/valcache/valcache/lock"
 )
 
-// lockCases check driver.Locker and package lock over it.
+// lockCases check lock.Backend and package lock over it.
 var lockCases = []testCase{
 	{"TokensAreCompared", func(t *testing.T, p driver.Provider, _ Harness) {
-		lk := p.(driver.Locker)
+		lk := backend[lock.Backend](t, p)
 		ctx := ctxFor(t)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		f1 := mustAcquire(t, lk, k, "one", time.Minute)
@@ -47,7 +47,7 @@ var lockCases = []testCase{
 		}
 	}},
 	{"LocksExpire", func(t *testing.T, p driver.Provider, _ Harness) {
-		lk := p.(driver.Locker)
+		lk := backend[lock.Backend](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		f1 := mustAcquire(t, lk, k, "one", 100*time.Millisecond)
 		deadline := time.Now().Add(5 * time.Second)
@@ -72,7 +72,7 @@ var lockCases = []testCase{
 		}
 	}},
 	{"WaitLockReturnsForAFreeLock", func(t *testing.T, p driver.Provider, _ Harness) {
-		lk := p.(driver.Locker)
+		lk := backend[lock.Backend](t, p)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := lk.WaitLock(ctx, driver.Key{Namespace: namespace(t), ID: "free"}); err != nil {
@@ -80,7 +80,7 @@ var lockCases = []testCase{
 		}
 	}},
 	{"KeysAreSeparate", func(t *testing.T, p driver.Provider, _ Harness) {
-		lk := p.(driver.Locker)
+		lk := backend[lock.Backend](t, p)
 		ns := namespace(t)
 		keys := []driver.Key{
 			{Namespace: ns, ID: "a:b"}, {Namespace: ns + ":a", ID: "b"}, {Namespace: ns, ID: "{a}"},
@@ -276,7 +276,7 @@ func newLocker(t *testing.T, p driver.Provider) *lock.Locker {
 	return locks
 }
 
-func mustAcquire(t *testing.T, lk driver.Locker, k driver.Key, token string, ttl time.Duration) uint64 {
+func mustAcquire(t *testing.T, lk lock.Backend, k driver.Key, token string, ttl time.Duration) uint64 {
 	t.Helper()
 	fence, ok, err := lk.AcquireLock(ctxFor(t), k, token, ttl)
 	if err != nil || !ok {

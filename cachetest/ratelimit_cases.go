@@ -8,12 +8,13 @@ import (
 
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/ratelimit"
+	"github.com/valcache/valcache/ratelimit/gcra"
 )
 
-// rateCases check driver.RateLimiter and package ratelimit over it.
+// rateCases check gcra.Backend and package ratelimit over it.
 var rateCases = []testCase{
 	{"BurstIsAllowedThenRefused", func(t *testing.T, p driver.Provider, _ Harness) {
-		rl := p.(driver.RateLimiter)
+		rl := backend[gcra.Backend](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		for i := range 5 {
 			d := rateStep(t, rl, k, time.Hour, 5, 1)
@@ -30,13 +31,13 @@ var rateCases = []testCase{
 		}
 	}},
 	{"RefusalsSpendNothing", func(t *testing.T, p driver.Provider, _ Harness) {
-		rl := p.(driver.RateLimiter)
+		rl := backend[gcra.Backend](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		if d := rateStep(t, rl, k, time.Hour, 1, 1); !d.Allowed {
 			t.Fatalf("first step refused: %+v", d)
 		}
 		first := rateStep(t, rl, k, time.Hour, 1, 1)
-		var last driver.RateDecision
+		var last gcra.Decision
 		for range 50 {
 			last = rateStep(t, rl, k, time.Hour, 1, 1)
 			if last.Allowed {
@@ -50,7 +51,7 @@ var rateCases = []testCase{
 		}
 	}},
 	{"CostIsSpentWhole", func(t *testing.T, p driver.Provider, _ Harness) {
-		rl := p.(driver.RateLimiter)
+		rl := backend[gcra.Backend](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		for _, want := range []int64{6, 2} {
 			if d := rateStep(t, rl, k, time.Hour, 10, 4); !d.Allowed || d.Remaining != want {
@@ -65,7 +66,7 @@ var rateCases = []testCase{
 		}
 	}},
 	{"QuotaRefills", func(t *testing.T, p driver.Provider, _ Harness) {
-		rl := p.(driver.RateLimiter)
+		rl := backend[gcra.Backend](t, p)
 		k := driver.Key{Namespace: namespace(t), ID: "k"}
 		const interval = 100 * time.Millisecond
 		for range 2 {
@@ -86,7 +87,7 @@ var rateCases = []testCase{
 		}
 	}},
 	{"KeysAreSeparate", func(t *testing.T, p driver.Provider, _ Harness) {
-		rl := p.(driver.RateLimiter)
+		rl := backend[gcra.Backend](t, p)
 		ns := namespace(t)
 		keys := []driver.Key{
 			{Namespace: ns, ID: "a:b"}, {Namespace: ns + ":a", ID: "b"}, {Namespace: ns, ID: "{a}"},
@@ -104,6 +105,73 @@ var rateCases = []testCase{
 		}
 		if d := rateStep(t, rl, keys[0], time.Hour, 1, 1); d.Allowed {
 			t.Fatalf("clearing the namespace's entries reset its quota: %+v", d)
+		}
+	}},
+	{"PeekSpendsNothing", func(t *testing.T, p driver.Provider, _ Harness) {
+		rl := backend[gcra.Backend](t, p)
+		k := driver.Key{Namespace: namespace(t), ID: "k"}
+		if d := rateStep(t, rl, k, time.Hour, 3, 0); !d.Allowed || d.Remaining != 3 || d.ResetAfter != 0 || d.RetryAfter != 0 {
+			t.Fatalf("peek of an unused key = %+v, want allowed with the whole burst of 3, nothing to wait", d)
+		}
+		rateStep(t, rl, k, time.Hour, 3, 2)
+		for range 5 {
+			d := rateStep(t, rl, k, time.Hour, 3, 0)
+			if !d.Allowed || d.Remaining != 1 || d.RetryAfter != 0 {
+				t.Fatalf("peek after spending 2 of 3 = %+v, want allowed with 1 remaining", d)
+			}
+			if d.ResetAfter <= time.Hour || d.ResetAfter > 2*time.Hour {
+				t.Fatalf("peek after spending 2 of 3: ResetAfter %v, want in (1h, 2h]", d.ResetAfter)
+			}
+		}
+		if d := rateStep(t, rl, k, time.Hour, 3, 1); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("step after the peeks = %+v, want allowed with 0 remaining: peeks spent quota", d)
+		}
+		if d := rateStep(t, rl, k, time.Hour, 3, 0); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("peek of a spent quota = %+v, want allowed (a peek always is) with 0 remaining", d)
+		}
+	}},
+	{"ResetMakesTheQuotaWhole", func(t *testing.T, p driver.Provider, _ Harness) {
+		rl := backend[gcra.Backend](t, p)
+		ns := namespace(t)
+		k, other := driver.Key{Namespace: ns, ID: "k"}, driver.Key{Namespace: ns, ID: "other"}
+		if err := rl.ResetRate(ctxFor(t), k); err != nil {
+			t.Fatalf("ResetRate of a key with no state: %v", err)
+		}
+		rateStep(t, rl, k, time.Hour, 2, 2)
+		rateStep(t, rl, other, time.Hour, 2, 2)
+		if err := rl.ResetRate(ctxFor(t), k); err != nil {
+			t.Fatalf("ResetRate: %v", err)
+		}
+		if d := rateStep(t, rl, k, time.Hour, 2, 2); !d.Allowed {
+			t.Fatalf("whole burst after ResetRate = %+v, want allowed", d)
+		}
+		if d := rateStep(t, rl, other, time.Hour, 2, 1); d.Allowed {
+			t.Fatalf("ResetRate of one key reset another: %+v", d)
+		}
+	}},
+	{"LimiterPeekAndReset", func(t *testing.T, p driver.Provider, _ Harness) {
+		lim, err := ratelimit.New(p, ratelimit.Config{Namespace: namespace(t), Limit: ratelimit.PerHour(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := ctxFor(t)
+		if res, err := lim.Peek(ctx, "u"); err != nil || !res.Allowed || res.Remaining != 2 || res.Limit != 2 {
+			t.Fatalf("Peek of an unused key = %+v, %v; want allowed with 2 of 2 remaining", res, err)
+		}
+		for range 2 {
+			if res, err := lim.Allow(ctx, "u"); err != nil || !res.Allowed {
+				t.Fatalf("Allow within the burst = %+v, %v", res, err)
+			}
+		}
+		res, err := lim.Peek(ctx, "u")
+		if err != nil || res.Allowed || res.Remaining != 0 || res.RetryAfter <= 0 || res.RetryAfter > 30*time.Minute {
+			t.Fatalf("Peek of a spent quota = %+v, %v; want not allowed, retry within the half hour one unit takes", res, err)
+		}
+		if err := lim.Reset(ctx, "u"); err != nil {
+			t.Fatalf("Reset: %v", err)
+		}
+		if res, err := lim.Peek(ctx, "u"); err != nil || !res.Allowed || res.Remaining != 2 || res.RetryAfter != 0 {
+			t.Fatalf("Peek after Reset = %+v, %v; want the whole quota", res, err)
 		}
 	}},
 	{"ConcurrentStepsAllowExactlyTheBurst", func(t *testing.T, p driver.Provider, _ Harness) {
@@ -134,7 +202,7 @@ var rateCases = []testCase{
 	}},
 }
 
-func rateStep(t *testing.T, rl driver.RateLimiter, k driver.Key, interval time.Duration, burst, cost int64) driver.RateDecision {
+func rateStep(t *testing.T, rl gcra.Backend, k driver.Key, interval time.Duration, burst, cost int64) gcra.Decision {
 	t.Helper()
 	d, err := rl.RateLimit(ctxFor(t), k, interval, burst, cost)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/search"
+	"github.com/valcache/valcache/search/index"
 )
 
 // product is the value the search cases index, through struct tags.
@@ -564,7 +565,7 @@ func waitUntilGone[V any](t *testing.T, c *valcache.Cache[string, V], k string) 
 // lists: what queries start from, before anything is read back.
 func wantIndexed(t *testing.T, p driver.Provider, c *valcache.Cache[string, product], what string, want ...string) {
 	t.Helper()
-	res, err := p.(driver.Indexer).QueryIndex(ctxFor(t), c.Namespace(), driver.IndexQuery{})
+	res, err := backend[index.Backend](t, p).QueryIndex(ctxFor(t), c.Namespace(), index.Query{})
 	if err != nil {
 		t.Fatalf("%s: QueryIndex: %v", what, err)
 	}
@@ -583,8 +584,8 @@ func wantIndexed(t *testing.T, p driver.Provider, c *valcache.Cache[string, prod
 // wantNoneIndexedIn checks that the index lists nothing under category cat.
 func wantNoneIndexedIn(t *testing.T, p driver.Provider, c *valcache.Cache[string, product], cat, what string) {
 	t.Helper()
-	res, err := p.(driver.Indexer).QueryIndex(ctxFor(t), c.Namespace(), driver.IndexQuery{
-		Tags: []driver.TagFilter{{Field: "category", Values: []string{cat}}},
+	res, err := backend[index.Backend](t, p).QueryIndex(ctxFor(t), c.Namespace(), index.Query{
+		Tags: []index.TagFilter{{Field: "category", Values: []string{cat}}},
 	})
 	if err != nil {
 		t.Fatalf("%s: QueryIndex: %v", what, err)

@@ -47,15 +47,6 @@ func RunStorage(t *testing.T, h StorageHarness) {
 	}
 }
 
-// StorageNames lists the storage cases as RunStorage names them.
-func StorageNames() []string {
-	out := make([]string, len(storageCases))
-	for i, c := range storageCases {
-		out[i] = "Storage/" + c.name
-	}
-	return out
-}
-
 func (h StorageHarness) open(t *testing.T, prefix string) storage.Storage {
 	t.Helper()
 	s := h.New(t, prefix)

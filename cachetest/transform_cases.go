@@ -53,7 +53,7 @@ var transformCases = []testCase{
 		z, a := transformZstd(t), transformAES(t, 1)
 		for name, chain := range map[string][]transform.Transformer{"zstd": {z}, "aes-gcm": {a}, "zstd+aes-gcm": {z, a}} {
 			for _, cd := range []codec.Codec{codec.JSON(), codec.Gob(), codec.Msgpack()} {
-				c := newCache(t, p, valcache.Options[string, Order]{Codec: cd, Transformers: chain})
+				c := newCache(t, p, valcache.Options[string, order]{Codec: cd, Transformers: chain})
 				o := sampleOrder(9)
 				o.Meta["notes"] = strings.Repeat("fragile; ", 40)
 				if err := c.Set(ctxFor(t), "o", o); err != nil {

@@ -13,6 +13,11 @@
 // facade does when a provider lacks it, so implementing one is always an
 // optimisation or an extra capability, never a change of meaning.
 //
+// driver is about caching. What other packages need of a store is declared
+// by those packages (lock.Backend, gcra.Backend in ratelimit/gcra,
+// index.Backend in search/index, session.FieldStore), which find it on a
+// provider, or on the provider it wraps, with Find.
+//
 // Providers must be safe for concurrent use. The package cachetest states
 // every rule of this contract as a named test case; run it against any
 // provider, including your own.

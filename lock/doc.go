@@ -1,5 +1,5 @@
 // Package lock is a distributed mutual-exclusion lock over any provider
-// that keeps locks (driver.Locker): the in-process store for one process,
+// that keeps locks (a Backend): the in-process store for one process,
 // Valkey (single node or cluster) for a fleet.
 //
 //	locks, _ := lock.New(provider, lock.Config{})

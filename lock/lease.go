@@ -17,7 +17,7 @@ import (
 // end, and a lease that is neither released nor extended ends it when its
 // TTL passes. So no goroutine outlives a lease.
 type Lease struct {
-	store driver.Locker
+	store Backend
 	key   driver.Key
 	token string
 	fence uint64
@@ -35,7 +35,7 @@ type Lease struct {
 	interrupt  context.CancelFunc // wakes the watcher to re-read expires
 }
 
-func newLease(parent context.Context, store driver.Locker, key driver.Key, token string, fence uint64, ttl time.Duration, start time.Time, auto bool) *Lease {
+func newLease(parent context.Context, store Backend, key driver.Key, token string, fence uint64, ttl time.Duration, start time.Time, auto bool) *Lease {
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
 	l := &Lease{
 		store: store, key: key, token: token, fence: fence, auto: auto,

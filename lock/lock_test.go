@@ -34,7 +34,7 @@ type bytesOnly struct{ driver.Provider }
 func TestNewAndOptionsAreChecked(t *testing.T) {
 	locks, p := newLocker(t)
 	if _, err := lock.New(bytesOnly{p}, lock.Config{}); !errors.Is(err, driver.ErrNotSupported) {
-		t.Fatalf("a provider without Locker: %v, want ErrNotSupported", err)
+		t.Fatalf("a provider without lock.Backend: %v, want ErrNotSupported", err)
 	}
 	for _, ttl := range []time.Duration{-time.Second, time.Microsecond} {
 		if _, err := locks.TryAcquire(t.Context(), "k", lock.Options{TTL: ttl}); !errors.Is(err, lock.ErrInvalidOptions) {

@@ -43,14 +43,14 @@ type Options struct {
 
 // Locker hands out leases on named locks. It is safe for concurrent use.
 type Locker struct {
-	store driver.Locker
+	store Backend
 	ns    string
 }
 
-// New returns a Locker over p, or an error matching driver.ErrNotSupported
-// when p keeps no locks.
+// New returns a Locker over p's Backend (found along p's unwrap chain), or
+// an error matching driver.ErrNotSupported when p keeps no locks.
 func New(p driver.Provider, cfg Config) (*Locker, error) {
-	store, ok := p.(driver.Locker)
+	store, ok := driver.Find[Backend](p)
 	if !ok {
 		return nil, fmt.Errorf("lock: provider %T keeps no locks: %w", p, driver.ErrNotSupported)
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-var _ driver.FieldStore = (*Provider)(nil)
-
 // fieldMap is a field entry's value. It has a type of its own so that a
 // map stored through SetValue is never mistaken for one. A stored fieldMap
 // is never changed: an update builds a new one inside otter's Compute, so
@@ -26,7 +24,7 @@ func (f fieldMap) weight() uint32 {
 	return weightOf(n)
 }
 
-// GetFields implements driver.FieldStore. The map and its slices are copies
+// GetFields implements session.FieldStore. The map and its slices are copies
 // the caller owns.
 func (p *Provider) GetFields(ctx context.Context, key driver.Key) (map[string][]byte, bool, error) {
 	if err := p.check(ctx); err != nil {
@@ -47,7 +45,7 @@ func (p *Provider) GetFields(ctx context.Context, key driver.Key) (map[string][]
 	return out, true, nil
 }
 
-// UpdateFields implements driver.FieldStore under the key's lock.
+// UpdateFields implements session.FieldStore under the key's lock.
 func (p *Provider) UpdateFields(ctx context.Context, key driver.Key, set map[string][]byte, del []string, ttl time.Duration, create bool) (bool, error) {
 	if err := p.check(ctx); err != nil {
 		return false, err

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
-var _ driver.Indexer = (*Provider)(nil)
+var _ index.Backend = (*Provider)(nil)
 
 // pruneBudget bounds how many expired documents one index call removes, so
 // that a call never stalls on a backlog; each call removes its share.
@@ -39,7 +39,7 @@ type nsIndex struct {
 }
 
 type indexedDoc struct {
-	driver.IndexDoc
+	index.Doc
 	heapAt int // position in expiries; -1 for a document that never expires
 }
 
@@ -59,8 +59,8 @@ func (p *Provider) nsIndex(ns string, create bool) *nsIndex {
 	return x
 }
 
-// Index implements driver.Indexer.
-func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc) error {
+// Index implements index.Backend.
+func (p *Provider) Index(ctx context.Context, ns string, docs []index.Doc) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
@@ -78,8 +78,8 @@ func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc)
 	return nil
 }
 
-// Unindex implements driver.Indexer.
-func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRef) error {
+// Unindex implements index.Backend.
+func (p *Provider) Unindex(ctx context.Context, ns string, refs []index.Ref) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
@@ -96,20 +96,20 @@ func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRe
 	return nil
 }
 
-// QueryIndex implements driver.Indexer.
-func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuery) (driver.IndexResult, error) {
+// QueryIndex implements index.Backend.
+func (p *Provider) QueryIndex(ctx context.Context, ns string, q index.Query) (index.Result, error) {
 	if err := p.check(ctx); err != nil {
-		return driver.IndexResult{}, err
+		return index.Result{}, err
 	}
 	now := time.Now()
 	p.index.mu.Lock()
 	defer p.index.mu.Unlock()
 	x := p.nsIndex(ns, false)
 	if x == nil {
-		return driver.IndexResult{DF: make([]int, len(q.Terms))}, nil
+		return index.Result{DF: make([]int, len(q.Terms))}, nil
 	}
 	x.prune(now)
-	res := driver.IndexResult{Docs: len(x.docs), TotalLength: x.totalLen, DF: make([]int, len(q.Terms))}
+	res := index.Result{Docs: len(x.docs), TotalLength: x.totalLen, DF: make([]int, len(q.Terms))}
 	for i, t := range q.Terms {
 		res.DF[i] = len(x.postings[t])
 	}
@@ -122,11 +122,11 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	top := q.Limit > 0 && len(q.Terms) == 0
 	h := &candidateHeap{desc: q.Desc}
 	for id, d := range x.source(q) {
-		if d == nil || (!d.Expiry.IsZero() && !d.Expiry.After(now)) || !docMatches(&d.IndexDoc, q) {
+		if d == nil || (!d.Expiry.IsZero() && !d.Expiry.After(now)) || !docMatches(&d.Doc, q) {
 			continue
 		}
 		res.Total++
-		c := driver.IndexCandidate{ID: id, Rev: d.Rev}
+		c := index.Candidate{ID: id, Rev: d.Rev}
 		if q.SortBy != "" {
 			c.Sort, c.HasSort = d.Numbers[q.SortBy]
 		}
@@ -150,7 +150,7 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 	}
 	if top {
 		res.Candidates = h.c
-		slices.SortFunc(res.Candidates, func(a, b driver.IndexCandidate) int { return candidateOrder(a, b, q.Desc) })
+		slices.SortFunc(res.Candidates, func(a, b index.Candidate) int { return candidateOrder(a, b, q.Desc) })
 	}
 	return res, nil
 }
@@ -158,13 +158,13 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 // ordered answers a query sorted by the field of its only filter, a range,
 // from that field's list: the matches are walked in order to count them,
 // and only the first Limit (and any tied with the last) are kept.
-func (x *nsIndex) ordered(q driver.IndexQuery, now time.Time) ([]driver.IndexCandidate, int) {
+func (x *nsIndex) ordered(q index.Query, now time.Time) ([]index.Candidate, int) {
 	r := q.Ranges[0]
 	l := x.nums[r.Field]
 	if l == nil {
 		return nil, 0
 	}
-	var got []driver.IndexCandidate
+	var got []index.Candidate
 	total := 0
 	keep := func(n *numNode) {
 		if !n.doc.Expiry.IsZero() && !n.doc.Expiry.After(now) {
@@ -172,7 +172,7 @@ func (x *nsIndex) ordered(q driver.IndexQuery, now time.Time) ([]driver.IndexCan
 		}
 		total++
 		if len(got) < q.Limit || n.v == got[len(got)-1].Sort {
-			got = append(got, driver.IndexCandidate{ID: n.doc.ID, Rev: n.doc.Rev, Sort: n.v, HasSort: true})
+			got = append(got, index.Candidate{ID: n.doc.ID, Rev: n.doc.Rev, Sort: n.v, HasSort: true})
 		}
 	}
 	if q.Desc {
@@ -184,7 +184,7 @@ func (x *nsIndex) ordered(q driver.IndexQuery, now time.Time) ([]driver.IndexCan
 			keep(n)
 		}
 	}
-	slices.SortFunc(got, func(a, b driver.IndexCandidate) int { return candidateOrder(a, b, q.Desc) })
+	slices.SortFunc(got, func(a, b index.Candidate) int { return candidateOrder(a, b, q.Desc) })
 	if len(got) > q.Limit {
 		got = slices.Clip(got[:q.Limit])
 	}
@@ -193,7 +193,7 @@ func (x *nsIndex) ordered(q driver.IndexQuery, now time.Time) ([]driver.IndexCan
 
 // candidateOrder is the order of a query's results: by the sort field, then
 // by ID.
-func candidateOrder(a, b driver.IndexCandidate, desc bool) int {
+func candidateOrder(a, b index.Candidate, desc bool) int {
 	if c := sortOrder(a, b, desc); c != 0 {
 		return c
 	}
@@ -203,14 +203,14 @@ func candidateOrder(a, b driver.IndexCandidate, desc bool) int {
 // candidateHeap keeps the first candidates seen so far with the last of
 // them on top, to be replaced by a better one.
 type candidateHeap struct {
-	c    []driver.IndexCandidate
+	c    []index.Candidate
 	desc bool
 }
 
 func (h *candidateHeap) Len() int           { return len(h.c) }
 func (h *candidateHeap) Less(i, j int) bool { return candidateOrder(h.c[i], h.c[j], h.desc) > 0 }
 func (h *candidateHeap) Swap(i, j int)      { h.c[i], h.c[j] = h.c[j], h.c[i] }
-func (h *candidateHeap) Push(v any)         { h.c = append(h.c, v.(driver.IndexCandidate)) }
+func (h *candidateHeap) Push(v any)         { h.c = append(h.c, v.(index.Candidate)) }
 func (h *candidateHeap) Pop() any {
 	v := h.c[len(h.c)-1]
 	h.c = h.c[:len(h.c)-1]
@@ -219,7 +219,7 @@ func (h *candidateHeap) Pop() any {
 
 // source returns the smallest set of ids that holds every match: the
 // documents of the narrowest tag filter or of the terms, or all of them.
-func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string, *indexedDoc) bool) {
+func (x *nsIndex) source(q index.Query) func(yield func(string, *indexedDoc) bool) {
 	best, bestSize := -1, len(x.docs)
 	for i, f := range q.Tags {
 		n := 0
@@ -271,7 +271,7 @@ func (x *nsIndex) source(q driver.IndexQuery) func(yield func(string, *indexedDo
 	}
 }
 
-func docMatches(d *driver.IndexDoc, q driver.IndexQuery) bool {
+func docMatches(d *index.Doc, q index.Query) bool {
 	for _, f := range q.Tags {
 		if !slices.ContainsFunc(f.Values, func(v string) bool { return slices.Contains(d.Tags[f.Field], v) }) {
 			return false
@@ -289,7 +289,7 @@ func docMatches(d *driver.IndexDoc, q driver.IndexQuery) bool {
 	return true
 }
 
-func sortOrder(a, b driver.IndexCandidate, desc bool) int {
+func sortOrder(a, b index.Candidate, desc bool) int {
 	switch {
 	case a.HasSort != b.HasSort:
 		if a.HasSort {
@@ -304,8 +304,8 @@ func sortOrder(a, b driver.IndexCandidate, desc bool) int {
 	return cmp.Compare(a.Sort, b.Sort)
 }
 
-func (x *nsIndex) add(d driver.IndexDoc) {
-	doc := &indexedDoc{IndexDoc: d, heapAt: -1}
+func (x *nsIndex) add(d index.Doc) {
+	doc := &indexedDoc{Doc: d, heapAt: -1}
 	x.docs[d.ID] = doc
 	for f, vs := range d.Tags {
 		byValue := x.tags[f]

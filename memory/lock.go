@@ -8,8 +8,6 @@ import (
 	"github.com/valcache/valcache/driver"
 )
 
-var _ driver.Locker = (*Provider)(nil)
-
 // lockTable holds the locks of the store, apart from entries so that no
 // eviction can drop a held lock. fences keeps every key's last fencing
 // number for the life of the provider (a few bytes per distinct lock name).
@@ -69,7 +67,7 @@ func (t *lockTable) sweep(now int64) {
 	t.sweepSize = len(t.held)
 }
 
-// AcquireLock implements driver.Locker.
+// AcquireLock implements lock.Backend.
 func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (uint64, bool, error) {
 	if err := p.check(ctx); err != nil {
 		return 0, false, err
@@ -98,7 +96,7 @@ func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string
 	return fence, true, nil
 }
 
-// ExtendLock implements driver.Locker.
+// ExtendLock implements lock.Backend.
 func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (bool, error) {
 	if err := p.check(ctx); err != nil {
 		return false, err
@@ -119,7 +117,7 @@ func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string,
 	return true, nil
 }
 
-// ReleaseLock implements driver.Locker.
+// ReleaseLock implements lock.Backend.
 func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string) (bool, error) {
 	if err := p.check(ctx); err != nil {
 		return false, err
@@ -136,7 +134,7 @@ func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string
 	return true, nil
 }
 
-// LockHeld implements driver.Locker.
+// LockHeld implements lock.Backend.
 func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (bool, error) {
 	if err := p.check(ctx); err != nil {
 		return false, err
@@ -148,7 +146,7 @@ func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (
 	return ok && h.token == token, nil
 }
 
-// WaitLock implements driver.Locker: it sleeps until a change to key is
+// WaitLock implements lock.Backend: it sleeps until a change to key is
 // signalled or the current holder's lock expires, whichever comes first.
 func (p *Provider) WaitLock(ctx context.Context, key driver.Key) error {
 	if err := p.check(ctx); err != nil {

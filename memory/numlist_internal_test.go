@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
 // TestNumListMatchesASortedSlice inserts and removes at random, with many
@@ -24,7 +24,7 @@ func TestNumListMatchesASortedSlice(t *testing.T) {
 			delete(live, id)
 		} else if !ok {
 			v := float64(r.IntN(50))
-			l.insert(v, &indexedDoc{IndexDoc: driver.IndexDoc{ID: id}})
+			l.insert(v, &indexedDoc{Doc: index.Doc{ID: id}})
 			live[id] = v
 		}
 		if step%100 != 0 {

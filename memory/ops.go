@@ -68,13 +68,13 @@ func (p *Provider) SetValue(ctx context.Context, key driver.Key, value any, weig
 // built over this one that must know something of each value without a
 // wrapper to allocate and follow on every read: the two-level provider
 // records the tracking epoch each copy was kept in.
-func (p *Provider) SetValueTagged(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration, tag uint32) error {
+func (p siblingView) SetValueTagged(ctx context.Context, key driver.Key, value any, weight uint32, ttl time.Duration, tag uint32) error {
 	return p.store(ctx, key, value, max(weight, 1), ttl, tag)
 }
 
 // GetValueTagged is GetValue with the tag the value was stored with (0
 // when it was stored otherwise).
-func (p *Provider) GetValueTagged(key driver.Key) (value any, tag uint32, found bool) {
+func (p siblingView) GetValueTagged(key driver.Key) (value any, tag uint32, found bool) {
 	if p.closed.Load() {
 		return nil, 0, false
 	}

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/ratelimit/gcra"
 )
 
-var _ driver.RateLimiter = (*Provider)(nil)
+var _ gcra.Backend = (*Provider)(nil)
 
 // rateTable holds the theoretical arrival time of every limited key, in
 // nanoseconds of the monotonic clock. It is a plain map rather than an
@@ -22,11 +23,11 @@ type rateTable struct {
 	sweepSize int
 }
 
-// RateLimit implements driver.RateLimiter under one mutex: the step is a
-// few arithmetic operations, far shorter than any wait for a finer lock.
-func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.Duration, burst, cost int64) (driver.RateDecision, error) {
+// RateLimit implements gcra.Backend under one mutex: the step is a few
+// arithmetic operations, far shorter than any wait for a finer lock.
+func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.Duration, burst, cost int64) (gcra.Decision, error) {
 	if err := p.check(ctx); err != nil {
-		return driver.RateDecision{}, err
+		return gcra.Decision{}, err
 	}
 	t := &p.rates
 	now := monoNow()
@@ -36,13 +37,25 @@ func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.
 		t.tat = map[driver.Key]int64{}
 	}
 	tat, allowed, d := gcraStep(t.tat[key], now, int64(interval), burst, cost)
-	if allowed {
+	if allowed && cost > 0 {
 		t.tat[key] = tat
 		if len(t.tat) > 2*t.sweepSize+64 {
 			t.sweep(now)
 		}
 	}
 	return d, nil
+}
+
+// ResetRate implements gcra.Backend.
+func (p *Provider) ResetRate(ctx context.Context, key driver.Key) error {
+	if err := p.check(ctx); err != nil {
+		return err
+	}
+	t := &p.rates
+	t.mu.Lock()
+	delete(t.tat, key)
+	t.mu.Unlock()
+	return nil
 }
 
 func (t *rateTable) sweep(now int64) {
@@ -57,19 +70,19 @@ func (t *rateTable) sweep(now int64) {
 // gcraStep is one GCRA step in integer nanoseconds; the Valkey provider's
 // script does the same in microseconds. It returns the new arrival time and
 // whether to store it.
-func gcraStep(tat, now, interval, burst, cost int64) (int64, bool, driver.RateDecision) {
+func gcraStep(tat, now, interval, burst, cost int64) (int64, bool, gcra.Decision) {
 	tat = max(tat, now)
 	tolerance := interval * burst
 	next := tat + interval*cost
 	allowAt := next - tolerance
 	if allowAt > now {
-		return tat, false, driver.RateDecision{
+		return tat, false, gcra.Decision{
 			Remaining:  max(0, (now-(tat-tolerance))/interval),
 			ResetAfter: time.Duration(tat - now),
 			RetryAfter: time.Duration(allowAt - now),
 		}
 	}
-	return next, true, driver.RateDecision{
+	return next, true, gcra.Decision{
 		Allowed:    true,
 		Remaining:  max(0, (now-allowAt)/interval),
 		ResetAfter: time.Duration(next - now),

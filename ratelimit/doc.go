@@ -12,6 +12,9 @@
 // clock, so concurrent requests from any number of processes are never let
 // through beyond the quota, and a refused request spends nothing.
 //
+// Peek reports a key's quota without spending any, and Reset makes it
+// whole again. The store's side is gcra.Backend (package ratelimit/gcra).
+//
 // Middleware applies a Limiter to HTTP requests and sets the RateLimit-*
 // fields of draft-ietf-httpapi-ratelimit-headers-06 and Retry-After.
 // docs/ratelimit.md describes the guarantees and their limits.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/ratelimit/gcra"
 )
 
 // DefaultNamespace keeps rate-limit states apart from other users of the
@@ -68,17 +69,18 @@ type Result struct {
 // Limiter checks requests against one Limit per key. It is safe for
 // concurrent use.
 type Limiter struct {
-	store    driver.RateLimiter
+	store    gcra.Backend
 	ns       string
 	limit    Limit
 	interval time.Duration
 	burst    int64
 }
 
-// New returns a Limiter over p, or an error matching driver.ErrNotSupported
-// when p cannot limit rates.
+// New returns a Limiter over p's gcra.Backend (found along p's unwrap
+// chain), or an error matching driver.ErrNotSupported when p cannot limit
+// rates.
 func New(p driver.Provider, cfg Config) (*Limiter, error) {
-	store, ok := p.(driver.RateLimiter)
+	store, ok := driver.Find[gcra.Backend](p)
 	if !ok {
 		return nil, fmt.Errorf("ratelimit: provider %T cannot limit rates: %w", p, driver.ErrNotSupported)
 	}
@@ -122,15 +124,44 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (Result, error)
 	if n < 1 || int64(n) > l.burst {
 		return Result{}, fmt.Errorf("%w: %d, want 1 to %d", ErrInvalidCost, n, l.burst)
 	}
-	d, err := l.store.RateLimit(ctx, driver.Key{Namespace: l.ns, ID: key}, l.interval, l.burst, int64(n))
+	d, err := l.store.RateLimit(ctx, l.key(key), l.interval, l.burst, int64(n))
 	if err != nil {
 		return Result{}, fmt.Errorf("ratelimit: %w", err)
 	}
+	return l.result(d), nil
+}
+
+// Peek reports key's quota without spending any of it, as a request of
+// cost one would see it: Allowed says whether one unit could be spent now,
+// and RetryAfter how long until one could (zero when it can).
+func (l *Limiter) Peek(ctx context.Context, key string) (Result, error) {
+	d, err := l.store.RateLimit(ctx, l.key(key), l.interval, l.burst, 0)
+	if err != nil {
+		return Result{}, fmt.Errorf("ratelimit: %w", err)
+	}
+	res := l.result(d)
+	res.Allowed = res.Remaining >= 1
+	// One unit comes back when TAT has moved within burst-1 intervals.
+	res.RetryAfter = max(0, d.ResetAfter-time.Duration(l.burst-1)*l.interval)
+	return res, nil
+}
+
+// Reset makes key's quota whole again, as if it had never been used.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	if err := l.store.ResetRate(ctx, l.key(key)); err != nil {
+		return fmt.Errorf("ratelimit: %w", err)
+	}
+	return nil
+}
+
+func (l *Limiter) key(id string) driver.Key { return driver.Key{Namespace: l.ns, ID: id} }
+
+func (l *Limiter) result(d gcra.Decision) Result {
 	return Result{
 		Allowed:    d.Allowed,
 		Limit:      int(l.burst),
 		Remaining:  int(min(d.Remaining, l.burst)),
 		ResetAfter: d.ResetAfter,
 		RetryAfter: d.RetryAfter,
-	}, nil
+	}
 }

@@ -41,7 +41,7 @@ type bytesOnly struct{ driver.Provider }
 
 func TestNewRejectsProvidersAndLimits(t *testing.T) {
 	if _, err := ratelimit.New(bytesOnly{newMemory(t)}, ratelimit.Config{Limit: ratelimit.PerSecond(1)}); !errors.Is(err, driver.ErrNotSupported) {
-		t.Fatalf("a provider without RateLimiter: %v, want ErrNotSupported", err)
+		t.Fatalf("a provider without gcra.Backend: %v, want ErrNotSupported", err)
 	}
 	for _, lim := range []ratelimit.Limit{
 		{}, {Rate: 1}, {Period: time.Second}, {Rate: -1, Period: time.Second},

@@ -2,7 +2,7 @@
 // ranges sorted by a field, and full-text queries ranked by BM25, over one
 // namespace of a valcache.Cache.
 //
-// The index lives in the provider (driver.Indexer): in process for the
+// The index lives in the provider (index.Backend): in process for the
 // memory provider, in Valkey's own sets and sorted sets for valkeystore,
 // single node or cluster, with no server module. It holds only what the
 // schema extracts from each value; results are read back through the cache,

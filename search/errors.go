@@ -26,6 +26,6 @@ var (
 	// with no value.
 	ErrBadQuery = errors.New("search: bad query")
 	// ErrNotSupported is returned by New when the cache's provider keeps no
-	// index (it lacks driver.Indexer).
+	// index (it lacks index.Backend).
 	ErrNotSupported = valcache.ErrNotSupported
 )

@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/valcache/valcache"
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
 // exactBelow is the candidate count under which every candidate is read back,
@@ -59,7 +59,7 @@ type partial[K comparable] struct {
 	err    error
 }
 
-func (m *partial[K]) addShards(res driver.IndexResult) {
+func (m *partial[K]) addShards(res index.Result) {
 	for _, s := range res.Missing {
 		if m.shards == nil {
 			m.shards = map[int]bool{}
@@ -91,7 +91,7 @@ func (x *Index[K, V]) Search(ctx context.Context, text string, q Query) (Result[
 
 // scored is a candidate in result order.
 type scored struct {
-	c     driver.IndexCandidate
+	c     index.Candidate
 	score float64
 }
 
@@ -109,7 +109,7 @@ func (x *Index[K, V]) run(ctx context.Context, p *plan) (Result[K, V], error) {
 	window := p.offset + p.limit
 	ns := x.cache.Namespace()
 	var lost partial[K]
-	query := func() (driver.IndexResult, error) {
+	query := func() (index.Result, error) {
 		res, err := x.idx.QueryIndex(ctx, ns, p.iq)
 		if err == nil {
 			lost.addShards(res)
@@ -174,7 +174,7 @@ func fill[K comparable, V any](m *partial[K], r *Result[K, V]) {
 
 // rank orders candidates: by the sort field, or by BM25 score for a search,
 // ties by ID; the provider's order is not relied on.
-func (x *Index[K, V]) rank(p *plan, res driver.IndexResult) []scored {
+func (x *Index[K, V]) rank(p *plan, res index.Result) []scored {
 	out := make([]scored, len(res.Candidates))
 	var idf []float64
 	var avgdl float64
@@ -185,14 +185,14 @@ func (x *Index[K, V]) rank(p *plan, res driver.IndexResult) []scored {
 			if i < len(res.DF) {
 				df = res.DF[i]
 			}
-			idf[i] = driver.BM25IDF(df, res.Docs)
+			idf[i] = index.BM25IDF(df, res.Docs)
 		}
-		avgdl = driver.BM25AvgLength(res.TotalLength, res.Docs)
+		avgdl = index.BM25AvgLength(res.TotalLength, res.Docs)
 	}
 	for i, c := range res.Candidates {
 		out[i] = scored{c: c}
 		if idf != nil {
-			out[i].score = driver.BM25(c.TF, c.Length, idf, avgdl)
+			out[i].score = index.BM25(c.TF, c.Length, idf, avgdl)
 		}
 	}
 	slices.SortFunc(out, func(a, b scored) int {
@@ -238,7 +238,7 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 		batch := order[done : done+n]
 		keys := make([]K, 0, n)
 		ids := make([]int, 0, n)
-		var gone []driver.IndexRef
+		var gone []index.Ref
 		for i, s := range batch {
 			k, err := x.cache.ParseKeyID(s.c.ID)
 			if err != nil {
@@ -261,7 +261,7 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 				continue
 			}
 			if !ok {
-				gone = append(gone, driver.IndexRef{ID: s.c.ID, Rev: s.c.Rev})
+				gone = append(gone, index.Ref{ID: s.c.ID, Rev: s.c.Rev})
 				continue
 			}
 			d, err := x.extract(v)

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/valcache/valcache"
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
 // follower is the valcache.WriteHook through which an Index follows every
@@ -22,13 +22,13 @@ type follower[K comparable, V any] struct{ x *Index[K, V] }
 // it: the entry is written, but no query finds it.
 func (f follower[K, V]) Stored(ctx context.Context, es []valcache.StoredEntry[V]) {
 	x := f.x
-	docs := make([]driver.IndexDoc, 0, len(es))
-	var unfit []driver.IndexRef
+	docs := make([]index.Doc, 0, len(es))
+	var unfit []index.Ref
 	var errs []error
 	for _, e := range es {
 		doc, err := x.document(e.ID, e.Value, e.TTL)
 		if err != nil {
-			unfit = append(unfit, driver.IndexRef{ID: e.ID})
+			unfit = append(unfit, index.Ref{ID: e.ID})
 			errs = append(errs, fmt.Errorf("key %q: %w", e.ID, err))
 			continue
 		}
@@ -51,9 +51,9 @@ func (f follower[K, V]) Stored(ctx context.Context, es []valcache.StoredEntry[V]
 // Deleted removes the documents of deleted entries, at any revision.
 func (f follower[K, V]) Deleted(ctx context.Context, ids []string) {
 	x := f.x
-	refs := make([]driver.IndexRef, len(ids))
+	refs := make([]index.Ref, len(ids))
 	for i, id := range ids {
-		refs[i] = driver.IndexRef{ID: id}
+		refs[i] = index.Ref{ID: id}
 	}
 	x.report(ctx, x.idx.Unindex(ctx, x.cache.Namespace(), refs), len(ids))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
 // Index searches one cache's values. It is safe for concurrent use.
@@ -20,7 +21,7 @@ import (
 // index's errors returned rather than logged.
 type Index[K comparable, V any] struct {
 	cache    *valcache.Cache[K, V]
-	idx      driver.Indexer
+	idx      index.Backend
 	fields   fieldSet
 	extract  func(V) (Document, error)
 	timeout  time.Duration
@@ -32,13 +33,14 @@ type Index[K comparable, V any] struct {
 // New returns the index of c's namespace described by schema, and attaches
 // it to c (see Index). Every Index over one namespace, in any process, must
 // use the same schema, and one Index per cache is enough: each attached
-// Index indexes every write again. The provider must implement
-// driver.Indexer; New returns ErrNotSupported otherwise.
+// Index indexes every write again. The provider must have an
+// index.Backend, itself or along its unwrap chain (driver.Find); New
+// returns ErrNotSupported otherwise.
 func New[K comparable, V any](c *valcache.Cache[K, V], schema Schema[V]) (*Index[K, V], error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil cache", ErrBadSchema)
 	}
-	idx, ok := c.Provider().(driver.Indexer)
+	idx, ok := driver.Find[index.Backend](c.Provider())
 	if !ok {
 		return nil, fmt.Errorf("%w: search: provider %T keeps no index", ErrNotSupported, c.Provider())
 	}
@@ -171,13 +173,13 @@ func (x *Index[K, V]) fits(value V) error {
 
 // document builds the document of an entry stored for ttl (the store's
 // lifetime, see valcache.StoredEntry), expiring with it, never before.
-func (x *Index[K, V]) document(id string, value V, ttl time.Duration) (driver.IndexDoc, error) {
+func (x *Index[K, V]) document(id string, value V, ttl time.Duration) (index.Doc, error) {
 	d, err := x.extract(value)
 	if err != nil {
-		return driver.IndexDoc{}, fmt.Errorf("%w: %w", ErrBadDocument, err)
+		return index.Doc{}, fmt.Errorf("%w: %w", ErrBadDocument, err)
 	}
 	if err := x.fields.check(d); err != nil {
-		return driver.IndexDoc{}, err
+		return index.Doc{}, err
 	}
 	doc := toIndexDoc(d)
 	doc.ID = id
@@ -185,15 +187,15 @@ func (x *Index[K, V]) document(id string, value V, ttl time.Duration) (driver.In
 	if ttl > 0 {
 		doc.Expiry = time.Now().Add(ttl)
 	} else if ttl != driver.NoExpiry {
-		return driver.IndexDoc{}, fmt.Errorf("%w: entry TTL %v", valcache.ErrInvalidTTL, ttl)
+		return index.Doc{}, fmt.Errorf("%w: entry TTL %v", valcache.ErrInvalidTTL, ttl)
 	}
 	return doc, nil
 }
 
 // toIndexDoc turns a document into postings: tag values deduplicated, text
 // split into terms and counted.
-func toIndexDoc(d Document) driver.IndexDoc {
-	doc := driver.IndexDoc{Numbers: d.nums}
+func toIndexDoc(d Document) index.Doc {
+	doc := index.Doc{Numbers: d.nums}
 	if len(d.tags) > 0 {
 		doc.Tags = make(map[string][]string, len(d.tags))
 		for f, vs := range d.tags {

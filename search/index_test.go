@@ -14,6 +14,7 @@ import (
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/memory"
 	"github.com/valcache/valcache/search"
+	"github.com/valcache/valcache/search/index"
 )
 
 type item struct {
@@ -126,7 +127,7 @@ func TestStaleDocumentsAreSkippedAndRemoved(t *testing.T) {
 	if r.Total < 100 {
 		t.Fatalf("Total %d is below the 100 live entries", r.Total)
 	}
-	res, err := p.QueryIndex(ctx, "items", driver.IndexQuery{})
+	res, err := p.QueryIndex(ctx, "items", index.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ type refusing struct{ *memory.Provider }
 
 var errRefused = errors.New("index refused")
 
-func (refusing) Index(context.Context, string, []driver.IndexDoc) error { return errRefused }
+func (refusing) Index(context.Context, string, []index.Doc) error { return errRefused }
 
 func TestIndexFailuresAreReturnedByIndexWritesAndLoggedForCacheWrites(t *testing.T) {
 	var logged bytes.Buffer

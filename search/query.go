@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 )
 
 // Limits of a page.
@@ -38,7 +38,7 @@ type Filter struct {
 	field   string
 	isRange bool
 	values  []string
-	r       driver.RangeFilter
+	r       index.RangeFilter
 	err     error
 }
 
@@ -50,17 +50,17 @@ func Tag(field string, values ...string) Filter {
 // Range matches values whose numeric field lies in [min, max]. Infinite
 // bounds leave that end open.
 func Range(field string, min, max float64) Filter {
-	return Filter{field: field, isRange: true, r: driver.RangeFilter{Field: field, Min: min, Max: max}}
+	return Filter{field: field, isRange: true, r: index.RangeFilter{Field: field, Min: min, Max: max}}
 }
 
 // Above matches values whose numeric field is greater than v.
 func Above(field string, v float64) Filter {
-	return Filter{field: field, isRange: true, r: driver.RangeFilter{Field: field, Min: v, Max: math.Inf(1), MinExcl: true}}
+	return Filter{field: field, isRange: true, r: index.RangeFilter{Field: field, Min: v, Max: math.Inf(1), MinExcl: true}}
 }
 
 // Below matches values whose numeric field is less than v.
 func Below(field string, v float64) Filter {
-	return Filter{field: field, isRange: true, r: driver.RangeFilter{Field: field, Min: math.Inf(-1), Max: v, MaxExcl: true}}
+	return Filter{field: field, isRange: true, r: index.RangeFilter{Field: field, Min: math.Inf(-1), Max: v, MaxExcl: true}}
 }
 
 // ParseRange reads a range written as in mathematics, "[10,20)", "(0,+inf]"
@@ -119,7 +119,7 @@ func parseBound(s string) (float64, error) {
 // plan is a checked query, ready for the provider and for checking values
 // read back.
 type plan struct {
-	iq            driver.IndexQuery
+	iq            index.Query
 	offset, limit int
 	terms         []string // distinct, in query order
 }
@@ -163,7 +163,7 @@ func compile(fs fieldSet, q Query, text *string) (plan, error) {
 		if len(f.values) == 0 {
 			return p, fmt.Errorf("%w: tag filter on %q has no value", ErrBadQuery, f.field)
 		}
-		p.iq.Tags = append(p.iq.Tags, driver.TagFilter{Field: f.field, Values: dedupe(f.values)})
+		p.iq.Tags = append(p.iq.Tags, index.TagFilter{Field: f.field, Values: dedupe(f.values)})
 	}
 	if q.SortBy != "" {
 		kind, ok := fs[q.SortBy]
@@ -185,7 +185,7 @@ func compile(fs fieldSet, q Query, text *string) (plan, error) {
 	return p, nil
 }
 
-func rangeString(r driver.RangeFilter) string {
+func rangeString(r index.RangeFilter) string {
 	open, closing := "[", "]"
 	if r.MinExcl {
 		open = "("
@@ -212,7 +212,7 @@ func dedupe(vs []string) []string {
 // and, for a search, contains one of its terms. It is how values read back
 // are checked, so that a posting left over from an older value never
 // produces a wrong result.
-func (p *plan) matches(d *driver.IndexDoc) bool {
+func (p *plan) matches(d *index.Doc) bool {
 	for _, tf := range p.iq.Tags {
 		if !anyIn(tf.Values, d.Tags[tf.Field]) {
 			return false
@@ -247,7 +247,7 @@ func anyIn(want, have []string) bool {
 }
 
 // inRange is the one definition of range membership; providers follow it.
-func inRange(r driver.RangeFilter, v float64) bool {
+func inRange(r index.RangeFilter, v float64) bool {
 	if v < r.Min || (r.MinExcl && v == r.Min) {
 		return false
 	}

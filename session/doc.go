@@ -3,7 +3,7 @@
 //
 // # Storage
 //
-// A session is one field entry (driver.FieldStore): a Valkey hash per
+// A session is one field entry (FieldStore): a Valkey hash per
 // session, one field per session key, plus a few fields of its own
 // (creation and last-activity times, the user). A write sends only the
 // fields it changes (HSET and HDEL in one script), so two requests of one

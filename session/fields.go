@@ -17,19 +17,19 @@ import (
 const maxSwapAttempts = 50
 
 // ErrConflict is returned when an update on a provider without
-// driver.FieldStore lost its compare-and-swap race maxSwapAttempts times.
+// FieldStore lost its compare-and-swap race maxSwapAttempts times.
 var ErrConflict = errors.New("session: too many concurrent writers of one session")
 
 // fieldsFor picks how sessions are kept on p: its FieldStore, else one
 // value per session merged by compare-and-swap.
-func fieldsFor(p driver.Provider) (driver.FieldStore, error) {
-	if fs, ok := p.(driver.FieldStore); ok {
+func fieldsFor(p driver.Provider) (FieldStore, error) {
+	if fs, ok := driver.Find[FieldStore](p); ok {
 		return fs, nil
 	}
 	if sw, ok := p.(driver.Swapper); ok {
 		return swapFields{p: p, sw: sw}, nil
 	}
-	return nil, fmt.Errorf("session: the provider has neither driver.FieldStore nor driver.Swapper: %w", driver.ErrNotSupported)
+	return nil, fmt.Errorf("session: the provider has neither a FieldStore nor driver.Swapper: %w", driver.ErrNotSupported)
 }
 
 // swapFields keeps a field entry as one encoded value: each update reads

@@ -26,7 +26,7 @@ const (
 // caller's business).
 type Manager struct {
 	p      driver.Provider
-	fields driver.FieldStore
+	fields FieldStore
 	gens   generations // nil: the provider cannot keep generations
 	cfg    Config
 }

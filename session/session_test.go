@@ -300,7 +300,7 @@ type generationsLost struct {
 
 type fullProvider interface {
 	driver.Provider
-	driver.FieldStore
+	session.FieldStore
 	driver.Swapper
 	driver.Versioner
 }

@@ -75,7 +75,7 @@ func New(p driver.Provider, opts Options) *ProviderStorage {
 func (s *ProviderStorage) Prefix() string { return s.ns }
 
 // Provider returns the provider underneath, for capabilities (driver.Scanner,
-// driver.FieldStore) that this interface does not cover.
+// session.FieldStore) that this interface does not cover.
 func (s *ProviderStorage) Provider() driver.Provider { return s.p }
 
 func (s *ProviderStorage) key(k string) (driver.Key, error) {

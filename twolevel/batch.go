@@ -20,7 +20,7 @@ func (p *Provider) batch(ctx context.Context, n int, keyAt func(int) driver.Key,
 	if n == 0 {
 		return nil, nil
 	}
-	if p.l2.Slots() == 1 {
+	if p.l2x.Slots() == 1 {
 		err := p.call(ctx, 0, func() error { return send(nil) })
 		if isUnavailable(err) {
 			refused = make(map[int]bool, n)
@@ -32,7 +32,7 @@ func (p *Provider) batch(ctx context.Context, n int, keyAt func(int) driver.Key,
 	}
 	bySlot := map[int][]int{}
 	for i := range n {
-		s := p.l2.EntrySlot(keyAt(i))
+		s := p.l2x.EntrySlot(keyAt(i))
 		bySlot[s] = append(bySlot[s], i)
 	}
 	type part struct {

@@ -26,25 +26,25 @@ var ErrUnavailable = driver.ErrUnavailable
 // call that never left the process cannot have changed the store.
 var ErrCircuitOpen = fmt.Errorf("twolevel: circuit open: %w", driver.ErrUnreachable)
 
-// State is the circuit breaker's state.
-type State int32
+// state is the circuit breaker's state.
+type state int32
 
 const (
-	Closed   State = iota // calls go through
-	Open                  // calls fail at once
-	HalfOpen              // one probe call is going through
+	stateClosed   state = iota // calls go through
+	stateOpen                  // calls fail at once
+	stateHalfOpen              // one probe call is going through
 )
 
-func (s State) String() string {
+func (s state) String() string {
 	switch s {
-	case Closed:
+	case stateClosed:
 		return driver.CircuitClosed
-	case Open:
+	case stateOpen:
 		return driver.CircuitOpen
-	case HalfOpen:
+	case stateHalfOpen:
 		return driver.CircuitHalfOpen
 	}
-	return fmt.Sprintf("State(%d)", int32(s))
+	return fmt.Sprintf("state(%d)", int32(s))
 }
 
 // breakers keeps one circuit breaker per slot of the shared store (one in
@@ -62,7 +62,7 @@ type breakers struct {
 	cooldown  time.Duration
 	log       *slog.Logger
 	slots     []atomic.Pointer[breaker]
-	// notClosed counts the breakers not closed, so that State is one load
+	// notClosed counts the breakers not closed, so that state() is one load
 	// while all are closed, and the first opening and the last closing are
 	// logged rather than each slot's.
 	notClosed atomic.Int32
@@ -96,20 +96,20 @@ func (s *breakers) peek(slot int) *breaker {
 	return s.slots[slot].Load()
 }
 
-// state is the worst state of any slot: Open when some circuit is open,
-// else HalfOpen when some probe is running, else Closed.
-func (s *breakers) state() State {
+// state is the worst state of any slot: open when some circuit is open,
+// else half-open when some probe is running, else closed.
+func (s *breakers) state() state {
 	if s.notClosed.Load() == 0 {
-		return Closed
+		return stateClosed
 	}
-	worst := Closed
+	worst := stateClosed
 	for i := range s.slots {
 		if b := s.slots[i].Load(); b != nil {
-			switch State(b.state.Load()) {
-			case Open:
-				return Open
-			case HalfOpen:
-				worst = HalfOpen
+			switch state(b.state.Load()) {
+			case stateOpen:
+				return stateOpen
+			case stateHalfOpen:
+				worst = stateHalfOpen
 			}
 		}
 	}
@@ -169,17 +169,17 @@ type breaker struct {
 // allow says whether a call may go to the store now, and whether it is the
 // probe: in the open state, the first call after the cooldown.
 func (b *breaker) allow() (probe bool, err error) {
-	if State(b.state.Load()) == Closed {
+	if state(b.state.Load()) == stateClosed {
 		return false, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	switch State(b.state.Load()) {
-	case Closed:
+	switch state(b.state.Load()) {
+	case stateClosed:
 		return false, nil
-	case Open:
+	case stateOpen:
 		if time.Since(b.openedAt) >= b.set.cooldown {
-			b.state.Store(int32(HalfOpen))
+			b.state.Store(int32(stateHalfOpen))
 			return true, nil
 		}
 	}
@@ -192,13 +192,13 @@ func (b *breaker) done(probe bool, err error, telling bool) {
 	switch {
 	case !telling:
 		if probe { // the next call probes instead
-			b.state.CompareAndSwap(int32(HalfOpen), int32(Open))
+			b.state.CompareAndSwap(int32(stateHalfOpen), int32(stateOpen))
 		}
 	case err == nil:
-		if b.failures.Load() != 0 || State(b.state.Load()) != Closed {
+		if b.failures.Load() != 0 || state(b.state.Load()) != stateClosed {
 			b.mu.Lock()
 			b.failures.Store(0)
-			if State(b.state.Swap(int32(Closed))) != Closed && b.set.notClosed.Add(-1) == 0 {
+			if state(b.state.Swap(int32(stateClosed))) != stateClosed && b.set.notClosed.Add(-1) == 0 {
 				b.set.log.Info("twolevel: shared store reachable again; circuit closed")
 			}
 			b.mu.Unlock()
@@ -211,11 +211,11 @@ func (b *breaker) done(probe bool, err error, telling bool) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.lastErr = err
-		st := State(b.state.Load())
-		if (probe && st == HalfOpen) || (st == Closed && int(n) >= b.set.threshold) {
+		st := state(b.state.Load())
+		if (probe && st == stateHalfOpen) || (st == stateClosed && int(n) >= b.set.threshold) {
 			b.openedAt = time.Now()
-			b.state.Store(int32(Open))
-			if st == Closed && b.set.notClosed.Add(1) == 1 {
+			b.state.Store(int32(stateOpen))
+			if st == stateClosed && b.set.notClosed.Add(1) == 1 {
 				attrs := []any{slog.Int("failures", int(n)), slog.Any("error", err)}
 				if len(b.set.slots) > 1 {
 					attrs = append(attrs, slog.Int("slot", b.slot))

@@ -43,7 +43,7 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 	} {
 		run(t, b, step.ctx, step.err)
 	}
-	if State(b.state.Load()) != Closed {
+	if state(b.state.Load()) != stateClosed {
 		t.Fatal("opened although a success broke the run of failures, and the rest say nothing of the store")
 	}
 	run(t, b, ctx, down) // third in a row
@@ -71,7 +71,7 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 	time.Sleep(60 * time.Millisecond)
 	probe, _ = b.allow()
 	b.done(probe, nil, true)
-	if State(b.state.Load()) != Closed {
+	if state(b.state.Load()) != stateClosed {
 		t.Fatal("a successful probe did not close the circuit")
 	}
 }
@@ -135,7 +135,7 @@ func TestBreakersAreKeptPerSlot(t *testing.T) {
 			t.Fatalf("slot %d, which never failed: probe %v, %v", slot, probe, err)
 		}
 	}
-	if st := s.state(); st != Open {
+	if st := s.state(); st != stateOpen {
 		t.Fatalf("state %v with slot 1 open", st)
 	}
 	time.Sleep(2 * time.Millisecond)
@@ -143,11 +143,11 @@ func TestBreakersAreKeptPerSlot(t *testing.T) {
 	if err != nil || !probe {
 		t.Fatalf("no probe on slot 1 after the cooldown: %v, %v", probe, err)
 	}
-	if st := s.state(); st != HalfOpen {
+	if st := s.state(); st != stateHalfOpen {
 		t.Fatalf("state %v while slot 1 probes", st)
 	}
 	s.of(1).done(probe, nil, true)
-	if st := s.state(); st != Closed {
+	if st := s.state(); st != stateClosed {
 		t.Fatalf("state %v after slot 1's probe succeeded", st)
 	}
 }

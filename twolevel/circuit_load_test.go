@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
@@ -64,8 +65,8 @@ func TestGetLoadsAtOnceWhileTheCircuitIsOpen(t *testing.T) {
 		go func() { defer wg.Done(); _, _, _ = c.GetIfPresent(context.Background(), "opens") }()
 	}
 	wg.Wait()
-	if p.Breaker() != twolevel.Open {
-		t.Fatalf("breaker %v after two calls ended at the budget, want open", p.Breaker())
+	if p.CircuitState() != driver.CircuitOpen {
+		t.Fatalf("breaker %v after two calls ended at the budget, want open", p.CircuitState())
 	}
 	for i := range 3 {
 		calls0, loads0 := cc.calls.Load(), c.Stats().Loads

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
 )
@@ -94,8 +96,8 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		}
 		keep("raw", "r1")
 		// Another application overwrites the key with bytes no cache wrote.
-		cl := pa.L2().Client()
-		stored, err := pa.L2().Entry(ctx, "coh", "raw")
+		cl := pa.Unwrap().(*valkeystore.Provider).Client()
+		stored, err := storeView(t, pa.Unwrap()).Entry(ctx, "coh", "raw")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,4 +176,15 @@ func TestLostConnectionDropsCopies(t *testing.T) {
 			}
 		}
 	})
+}
+
+// storeView returns p's view for the packages of this module
+// (internal/sibling), whose methods these tests exercise.
+func storeView(t testing.TB, p driver.Provider) sibling.Valkey {
+	t.Helper()
+	v, ok := sibling.ValkeyOf(p)
+	if !ok {
+		t.Fatalf("no sibling view of %T", p)
+	}
+	return v
 }

@@ -5,11 +5,24 @@ import (
 
 	"github.com/valcache/valcache/cachetest"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/lock"
+	"github.com/valcache/valcache/ratelimit/gcra"
+	"github.com/valcache/valcache/search/index"
+	"github.com/valcache/valcache/session"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
 )
 
 const testValueLimit = 1 << 20
+
+// The capabilities the kit finds with driver.Find; asserted here so that a
+// signature that drifts from its contract fails to compile rather than
+// making the kit skip the cases.
+var (
+	_ lock.Backend       = (*twolevel.Provider)(nil)
+	_ gcra.Backend       = (*twolevel.Provider)(nil)
+	_ session.FieldStore = (*twolevel.Provider)(nil)
+)
 
 func TestConformance(t *testing.T) {
 	for _, coherence := range []twolevel.Coherence{twolevel.Tracking, twolevel.Expiry} {
@@ -24,6 +37,9 @@ func TestConformance(t *testing.T) {
 						p, err := build(t.Context(), valkeystore.Config{Addrs: addrs, MaxValueBytes: testValueLimit}, twolevel.Config{Coherence: coherence})
 						if err != nil {
 							t.Fatalf("build: %v", err)
+						}
+						if _, ok := driver.Find[index.Backend](p); !ok {
+							t.Fatal("the search index of L2 is not found through twolevel's Unwrap")
 						}
 						return p
 					},

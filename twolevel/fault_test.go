@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
@@ -96,8 +97,8 @@ func TestServerDownAndBack(t *testing.T) {
 			t.Fatalf("write %d succeeded with the server down", i)
 		}
 	}
-	if !errors.Is(werr, twolevel.ErrUnavailable) || p.Breaker() != twolevel.Open {
-		t.Fatalf("write error %v, breaker %v; want ErrUnavailable with the circuit open", werr, p.Breaker())
+	if !errors.Is(werr, twolevel.ErrUnavailable) || p.CircuitState() != driver.CircuitOpen {
+		t.Fatalf("write error %v, breaker %v; want ErrUnavailable with the circuit open", werr, p.CircuitState())
 	}
 	// Past the bound, copies are no longer served.
 	time.Sleep(time.Until(down.Add(staleFor + 100*time.Millisecond)))
@@ -115,8 +116,8 @@ func TestServerDownAndBack(t *testing.T) {
 	if _, ok, err := c.GetIfPresent(ctx, "0"); err != nil || ok {
 		t.Fatalf("an entry of before the restart (the server kept nothing) read as %v, %v", ok, err)
 	}
-	if p.Breaker() != twolevel.Closed {
-		t.Fatalf("breaker %v after recovery", p.Breaker())
+	if p.CircuitState() != driver.CircuitClosed {
+		t.Fatalf("breaker %v after recovery", p.CircuitState())
 	}
 
 	if err := c.Close(); err != nil {

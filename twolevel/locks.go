@@ -26,7 +26,7 @@ func (p *Provider) AcquireLoad(ctx context.Context, key driver.Key, lease time.D
 // A wait that ends on its context's deadline says nothing about the store
 // (the load it waited for may just be slow), so it is not counted.
 func (p *Provider) WaitLoad(ctx context.Context, key driver.Key) error {
-	b := p.breakers.of(p.l2.EntrySlot(key))
+	b := p.breakers.of(p.l2x.EntrySlot(key))
 	probe, err := b.allow()
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (p *Provider) CompareAndSwap(ctx context.Context, key driver.Key, old, valu
 
 // AcquireRefresh implements driver.RefreshLocker.
 func (p *Provider) AcquireRefresh(ctx context.Context, key driver.Key, lease time.Duration) (acquired bool, err error) {
-	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
+	err = p.call(ctx, p.l2x.EntrySlot(key), func() (err error) {
 		acquired, err = p.l2.AcquireRefresh(ctx, key, lease)
 		return err
 	})

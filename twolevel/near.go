@@ -15,7 +15,7 @@ func epochTag(e uint64) uint32 { return uint32(e) }
 
 // NearGet implements driver.NearCache.
 func (p *Provider) NearGet(key driver.Key) (any, bool) {
-	v, tag, ok := p.l1.GetValueTagged(key)
+	v, tag, ok := p.l1x.GetValueTagged(key)
 	if !ok || tag != epochTag(p.track.epoch.Load()) {
 		return nil, false
 	}
@@ -28,13 +28,13 @@ func (p *Provider) NearStale(key driver.Key) (any, bool) {
 	if p.cfg.StaleIfError <= 0 {
 		return nil, false
 	}
-	v, tag, ok := p.l1.GetValueTagged(key)
+	v, tag, ok := p.l1x.GetValueTagged(key)
 	if !ok {
 		return nil, false
 	}
 	if cur := p.track.epoch.Load(); tag != epochTag(cur) {
 		lost, seq, ok := p.track.lostAt(p.track.fullEpoch(tag, cur))
-		if !ok || time.Since(lost) > p.cfg.StaleIfError || p.breakers.healed(p.l2.EntrySlot(key), seq) {
+		if !ok || time.Since(lost) > p.cfg.StaleIfError || p.breakers.healed(p.l2x.EntrySlot(key), seq) {
 			return nil, false
 		}
 	}
@@ -53,8 +53,8 @@ func (p *Provider) GetForNear(ctx context.Context, key driver.Key, vkeys []drive
 		ttl      time.Duration
 		vttls    []time.Duration
 	)
-	err := p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
-		b, found, versions, ttl, vttls, err = p.l2.GetVersionedTTL(ctx, key, vkeys)
+	err := p.call(ctx, p.l2x.EntrySlot(key), func() (err error) {
+		b, found, versions, ttl, vttls, err = p.l2x.GetVersionedTTL(ctx, key, vkeys)
 		return err
 	})
 	if err != nil || !found {
@@ -76,7 +76,7 @@ func (p *Provider) NearKeep(lease driver.NearLease, value any, weight uint32) {
 	if !p.track.valid(lease) || (ttl <= 0 && ttl != driver.NoExpiry) {
 		return
 	}
-	if err := p.l1.SetValueTagged(context.Background(), lease.Key, value, weight, p.l1TTL(ttl), epochTag(lease.Epoch)); err != nil {
+	if err := p.l1x.SetValueTagged(context.Background(), lease.Key, value, weight, p.l1TTL(ttl), epochTag(lease.Epoch)); err != nil {
 		return
 	}
 	if !p.track.valid(lease) {

@@ -15,7 +15,7 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // Get implements driver.Provider from L2; typed reads go through NearGet
 // and GetForNear instead.
 func (p *Provider) Get(ctx context.Context, key driver.Key) (b []byte, found bool, err error) {
-	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
+	err = p.call(ctx, p.l2x.EntrySlot(key), func() (err error) {
 		b, found, err = p.l2.Get(ctx, key)
 		return err
 	})
@@ -121,7 +121,7 @@ func (p *Provider) OperationTimeout() time.Duration { return p.l2.OperationTimeo
 // slot's circuit; its failure is not placed on any slot.
 func (p *Provider) Ping(ctx context.Context) error {
 	err := p.l2.Ping(ctx)
-	if p.l2.Slots() == 1 {
+	if p.l2x.Slots() == 1 {
 		p.settle(p.breakers.of(0), false, err, telling(ctx, err))
 		return err
 	}

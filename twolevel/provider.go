@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/memory"
 	"github.com/valcache/valcache/valkeystore"
 )
@@ -17,6 +18,8 @@ import (
 type Provider struct {
 	l1       *memory.Provider
 	l2       *valkeystore.Provider
+	l1x      sibling.Memory // what twolevel uses of l1 beyond the driver contract
+	l2x      sibling.Valkey // and of l2
 	cfg      Config
 	track    *tracker
 	vers     *versionTable
@@ -42,6 +45,7 @@ var (
 	_ driver.Swapper            = (*Provider)(nil)
 	_ driver.RefreshLocker      = (*Provider)(nil)
 	_ driver.Scanner            = (*Provider)(nil)
+	_ driver.Unwrapper          = (*Provider)(nil)
 )
 
 // New composes l1 and l2, which the Provider then owns: closing it closes
@@ -54,53 +58,52 @@ func New(l1 *memory.Provider, l2 *valkeystore.Provider, cfg Config) (*Provider, 
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
-	if cfg.Coherence == Tracking && !l2.TracksAllReads() {
+	l1x, _ := sibling.MemoryOf(l1)
+	l2x, _ := sibling.ValkeyOf(l2)
+	if cfg.Coherence == Tracking && !l2x.TracksAllReads() {
 		return nil, fmt.Errorf("%w: Tracking coherence needs the Valkey provider built with TrackAllReads (or choose Expiry coherence)", ErrInvalidConfig)
 	}
 	p := &Provider{
 		l1:    l1,
 		l2:    l2,
+		l1x:   l1x,
+		l2x:   l2x,
 		cfg:   cfg,
 		track: newTracker(),
 	}
-	p.breakers = newBreakers(l2.Slots(), cfg.BreakerFailures, cfg.BreakerCooldown, cfg.Logger)
+	p.breakers = newBreakers(l2x.Slots(), cfg.BreakerFailures, cfg.BreakerCooldown, cfg.Logger)
 	p.vers = &versionTable{track: p.track, max: cfg.MaxTrackedVersions, recs: map[driver.VersionKey]*versionRec{}}
 	if cfg.Coherence == Expiry {
 		p.vers.hold = cfg.L1TTL / 2
 	} else {
-		p.unlisten = l2.Listen(p.onInvalidation)
+		p.unlisten = l2x.Listen(p.onInvalidation)
 	}
 	return p, nil
 }
 
-// L2 returns the shared level, for what the provider does not cover.
-func (p *Provider) L2() *valkeystore.Provider { return p.l2 }
+// CircuitState reports the circuit breakers' state, as driver.CircuitReporter
+// names it (driver.CircuitClosed, CircuitOpen or CircuitHalfOpen), which is
+// what observers such as otelcache read. On a single node there is one
+// breaker. On a cluster there is one per slot, and this is the worst of
+// them: open while the circuit of some slot is open (the keys of other
+// slots are still served), half-open while some slot is being probed, and
+// closed when every circuit is.
+func (p *Provider) CircuitState() string { return p.breakers.state().String() }
 
-// Breaker reports the circuit breakers' state. On a single node there is
-// one breaker. On a cluster there is one per slot, and this is the worst of
-// them: Open while the circuit of some slot is open (the keys of other
-// slots are still served), HalfOpen while some slot is being probed, and
-// Closed when every circuit is.
-func (p *Provider) Breaker() State { return p.breakers.state() }
-
-// BreakerOf reports the state of the circuit breaker that key's entry is
-// called through.
-func (p *Provider) BreakerOf(key driver.Key) State {
-	if b := p.breakers.peek(p.l2.EntrySlot(key)); b != nil {
-		return State(b.state.Load())
+// CircuitStateOf reports, in the same terms, the state of the circuit
+// breaker that key's entry is called through.
+func (p *Provider) CircuitStateOf(key driver.Key) string {
+	if b := p.breakers.peek(p.l2x.EntrySlot(key)); b != nil {
+		return state(b.state.Load()).String()
 	}
-	return Closed // never called yet
+	return driver.CircuitClosed // never called yet
 }
-
-// CircuitState is the breaker's state as driver.CircuitReporter names it,
-// for observers that do not know this package.
-func (p *Provider) CircuitState() string { return p.Breaker().String() }
 
 var _ driver.CircuitReporter = (*Provider)(nil)
 
 // onInvalidation runs on a connection's reader goroutine: it only bumps
 // counters and drops copies, and never calls L2.
-func (p *Provider) onInvalidation(inv valkeystore.Invalidation) {
+func (p *Provider) onInvalidation(inv sibling.Invalidation) {
 	if inv.All {
 		p.track.lost(time.Now())
 		return
@@ -144,7 +147,7 @@ func (p *Provider) settle(b *breaker, probe bool, err error, telling bool) {
 // write runs an L2 call that changes key, then drops the writer's own
 // copy, whether or not the call reports success (it may have been applied).
 func (p *Provider) write(ctx context.Context, key driver.Key, fn func() error) error {
-	err := p.call(ctx, p.l2.EntrySlot(key), fn)
+	err := p.call(ctx, p.l2x.EntrySlot(key), fn)
 	if err == nil || !isUnavailable(err) {
 		p.dropCopy(key)
 	}
@@ -161,7 +164,7 @@ func isUnavailable(err error) bool { return errorsIs(err, ErrCircuitOpen) }
 // whether it can be served, nor can its failure be placed on one slot.
 // reachesEvery says that its success shows that every node answered.
 func (p *Provider) callAll(ctx context.Context, reachesEvery bool, fn func() error) error {
-	if p.l2.Slots() == 1 {
+	if p.l2x.Slots() == 1 {
 		return p.call(ctx, 0, fn)
 	}
 	err := fn()

@@ -95,7 +95,7 @@ func TestShardDown(t *testing.T) {
 	owners := slotOwners(t, primaries[1])
 	docs := newShardDownSearch(t, p, owners)
 	slotKeyOwner := func(k string) string {
-		return owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: k})]
+		return owners[storeView(t, p.Unwrap()).EntrySlot(driver.Key{Namespace: ns, ID: k})]
 	}
 	lost := map[string]bool{}
 	counts := map[string]int{}
@@ -181,11 +181,11 @@ func TestShardDown(t *testing.T) {
 			healthy = append(healthy, k)
 		}
 	}
-	if p.BreakerOf(driver.Key{Namespace: ns, ID: dead[0]}) == twolevel.Closed {
+	if p.CircuitStateOf(driver.Key{Namespace: ns, ID: dead[0]}) == driver.CircuitClosed {
 		t.Errorf("the circuit of %s, on the lost shard, is closed after 3 s of failures", dead[0])
 	}
 	for _, k := range healthy {
-		if st := p.BreakerOf(driver.Key{Namespace: ns, ID: k}); st != twolevel.Closed {
+		if st := p.CircuitStateOf(driver.Key{Namespace: ns, ID: k}); st != driver.CircuitClosed {
 			t.Errorf("the circuit of %s, on a healthy shard, is %v", k, st)
 		}
 	}
@@ -265,7 +265,7 @@ func newShardDownSearch(t *testing.T, p *twolevel.Provider, owners map[int]strin
 		h := fnv.New32a()
 		h.Write([]byte(id))
 		s.indexOwner[id] = s.shardOwner[h.Sum32()%16]
-		s.entryOwner[id] = owners[p.L2().EntrySlot(driver.Key{Namespace: ns, ID: id})]
+		s.entryOwner[id] = owners[storeView(t, p.Unwrap()).EntrySlot(driver.Key{Namespace: ns, ID: id})]
 	}
 	for _, r := range s.results(t) {
 		if len(r.Hits) != 64 || r.Partial() || !r.TotalExact {

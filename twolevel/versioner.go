@@ -19,7 +19,7 @@ func (p *Provider) VersionGroup(key driver.Key) int { return p.l2.VersionGroup(k
 
 // Versions implements driver.Versioner.
 func (p *Provider) Versions(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, error) {
-	return p.versions(ctx, keys, 0, p.l2.VersionsTTL)
+	return p.versions(ctx, keys, 0, p.l2x.VersionsTTL)
 }
 
 // EnsureVersions implements driver.Versioner. A version known current that
@@ -36,7 +36,7 @@ func (p *Provider) EnsureVersions(ctx context.Context, keys []driver.VersionKey,
 		keep = 2 * ttl
 	}
 	return p.versions(ctx, keys, ttl, func(ctx context.Context, read []driver.VersionKey) ([]driver.Version, []time.Duration, error) {
-		return p.l2.EnsureVersionsTTL(ctx, read, keep)
+		return p.l2x.EnsureVersionsTTL(ctx, read, keep)
 	})
 }
 
@@ -55,7 +55,7 @@ func (p *Provider) versions(ctx context.Context, keys []driver.VersionKey, need 
 		versions, ttls, err = read(ctx, sub)
 		return err
 	})
-	if refused != nil && p.l2.Slots() > 1 && !sameGroup(sub) {
+	if refused != nil && p.l2x.Slots() > 1 && !sameGroup(sub) {
 		// The groups of open circuits; the others were not asked, and a
 		// batch may ask again without these (see driver.GroupsError).
 		return nil, &driver.GroupsError{Failed: refused}
@@ -84,7 +84,7 @@ func (p *Provider) BumpVersions(ctx context.Context, keys []driver.VersionKey) e
 
 // GetVersioned implements driver.Versioner from L2.
 func (p *Provider) GetVersioned(ctx context.Context, key driver.Key, vkey driver.VersionKey) (b []byte, found bool, version driver.Version, err error) {
-	err = p.call(ctx, p.l2.EntrySlot(key), func() (err error) {
+	err = p.call(ctx, p.l2x.EntrySlot(key), func() (err error) {
 		b, found, version, err = p.l2.GetVersioned(ctx, key, vkey)
 		return err
 	})
@@ -117,7 +117,7 @@ func (p *Provider) callVersions(ctx context.Context, keys []driver.VersionKey, f
 	var slots []int
 	seen := map[int]bool{}
 	for _, k := range keys {
-		s := p.l2.VersionSlot(k)
+		s := p.l2x.VersionSlot(k)
 		slotOf[k.Group] = s
 		if !seen[s] {
 			seen[s] = true

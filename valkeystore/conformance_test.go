@@ -5,10 +5,24 @@ import (
 
 	"github.com/valcache/valcache/cachetest"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/lock"
+	"github.com/valcache/valcache/ratelimit/gcra"
+	"github.com/valcache/valcache/search/index"
+	"github.com/valcache/valcache/session"
 	"github.com/valcache/valcache/valkeystore"
 )
 
 const testValueLimit = 1 << 20
+
+// The capabilities the kit finds with driver.Find; asserted here so that a
+// signature that drifts from its contract fails to compile rather than
+// making the kit skip the cases.
+var (
+	_ lock.Backend       = (*valkeystore.Provider)(nil)
+	_ gcra.Backend       = (*valkeystore.Provider)(nil)
+	_ index.Backend      = (*valkeystore.Provider)(nil)
+	_ session.FieldStore = (*valkeystore.Provider)(nil)
+)
 
 func TestConformance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {

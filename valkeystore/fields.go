@@ -9,8 +9,6 @@ import (
 	"github.com/valkey-io/valkey-go"
 )
 
-var _ driver.FieldStore = (*Provider)(nil)
-
 // fieldsScript applies one update to a field entry, a hash at the entry's
 // key: HSET of the changed fields, HDEL of the removed ones, then the
 // expiry, all or nothing. Only the fields named are sent, so writers of
@@ -28,7 +26,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return 1`)
 
-// GetFields implements driver.FieldStore with one HGETALL.
+// GetFields implements session.FieldStore with one HGETALL.
 func (p *Provider) GetFields(ctx context.Context, key driver.Key) (map[string][]byte, bool, error) {
 	if err := p.gate(); err != nil {
 		return nil, false, err
@@ -49,7 +47,7 @@ func (p *Provider) GetFields(ctx context.Context, key driver.Key) (map[string][]
 	return out, true, nil
 }
 
-// UpdateFields implements driver.FieldStore with one script call.
+// UpdateFields implements session.FieldStore with one script call.
 func (p *Provider) UpdateFields(ctx context.Context, key driver.Key, set map[string][]byte, del []string, ttl time.Duration, create bool) (bool, error) {
 	if err := p.gate(); err != nil {
 		return false, err

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 	"github.com/valkey-io/valkey-go"
 )
 
-var _ driver.Indexer = (*Provider)(nil)
+var _ index.Backend = (*Provider)(nil)
 
 // indexShards is how many shards a namespace's index is split into. Each
 // shard is one hash tag, so on a cluster the shards spread over the nodes
@@ -78,9 +78,9 @@ func msString(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) 
 
 func floatString(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// Index implements driver.Indexer: one script per document, on its shard,
+// Index implements index.Backend: one script per document, on its shard,
 // all pipelined.
-func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc) error {
+func (p *Provider) Index(ctx context.Context, ns string, docs []index.Doc) error {
 	if err := p.gate(); err != nil {
 		return err
 	}
@@ -125,8 +125,8 @@ func (p *Provider) Index(ctx context.Context, ns string, docs []driver.IndexDoc)
 	return nil
 }
 
-// Unindex implements driver.Indexer: one script per shard touched.
-func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRef) error {
+// Unindex implements index.Backend: one script per shard touched.
+func (p *Provider) Unindex(ctx context.Context, ns string, refs []index.Ref) error {
 	if err := p.gate(); err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRe
 	return nil
 }
 
-// QueryIndex implements driver.Indexer: the query runs on every shard, in
+// QueryIndex implements index.Backend: the query runs on every shard, in
 // one pipeline (one round trip per node), and the shards' answers are
 // merged. With a Limit, each shard returns at most Limit documents in the
 // query's order, which holds the first Limit overall.
@@ -169,9 +169,9 @@ func (p *Provider) Unindex(ctx context.Context, ns string, refs []driver.IndexRe
 // serves its slot) is left out and listed in IndexResult.Missing, so that
 // a node down costs the matches it holds, not the whole query; any other
 // failure, or every shard missing, fails the query.
-func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuery) (driver.IndexResult, error) {
+func (p *Provider) QueryIndex(ctx context.Context, ns string, q index.Query) (index.Result, error) {
 	if err := p.gate(); err != nil {
-		return driver.IndexResult{}, err
+		return index.Result{}, err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.SearchTimeout)
 	defer cancel()
@@ -187,9 +187,9 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 		cancel()
 		if err != nil {
 			if len(missing) == indexShards {
-				return driver.IndexResult{}, err
+				return index.Result{}, err
 			}
-			return driver.IndexResult{}, wrap("query index statistics", err)
+			return index.Result{}, wrap("query index statistics", err)
 		}
 	}
 	args := append(queryArgs(q, scoring != nil), scoring...)
@@ -207,19 +207,19 @@ func (p *Provider) QueryIndex(ctx context.Context, ns string, q driver.IndexQuer
 		execs = append(execs, valkey.LuaExec{Keys: []string{base + ":x"}, Args: a})
 		shards = append(shards, s)
 	}
-	res := driver.IndexResult{DF: make([]int, len(q.Terms))}
+	res := index.Result{DF: make([]int, len(q.Terms))}
 	for i, r := range queryShardScript.execMulti(ctx, p.client, execs) {
 		if err := r.Error(); err != nil && p.shardLost(err) {
 			missing[shards[i]] = wrap("query index", err)
 			continue
 		}
 		if err := mergeShard(&res, r, len(q.Terms)); err != nil {
-			return driver.IndexResult{}, wrap("query index", err)
+			return index.Result{}, wrap("query index", err)
 		}
 	}
 	if len(missing) == indexShards {
 		for _, err := range missing {
-			return driver.IndexResult{}, err
+			return index.Result{}, err
 		}
 	}
 	for s := range indexShards {
@@ -306,9 +306,9 @@ func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string, miss
 			return nil, err
 		}
 	}
-	out := []string{floatString(driver.BM25AvgLength(total, docs))}
+	out := []string{floatString(index.BM25AvgLength(total, docs))}
 	for _, n := range df {
-		out = append(out, floatString(driver.BM25IDF(n, docs)))
+		out = append(out, floatString(index.BM25IDF(n, docs)))
 	}
 	return out, nil
 }
@@ -316,7 +316,7 @@ func (p *Provider) bm25Args(ctx context.Context, ns string, terms []string, miss
 // queryArgs encodes q for queryShardScript; the first two arguments (base
 // and time) are filled per call, and the BM25 statistics follow when
 // scoring.
-func queryArgs(q driver.IndexQuery, scoring bool) []string {
+func queryArgs(q index.Query, scoring bool) []string {
 	sortKey := ""
 	if q.SortBy != "" {
 		sortKey = numSuffix(q.SortBy)
@@ -365,7 +365,7 @@ func flag(b bool) string {
 var errBadIndexReply = errors.New("unexpected reply shape from the index script")
 
 // mergeShard adds one shard's reply to res.
-func mergeShard(res *driver.IndexResult, r valkey.ValkeyResult, terms int) error {
+func mergeShard(res *index.Result, r valkey.ValkeyResult, terms int) error {
 	vals, err := r.ToArray()
 	if err != nil {
 		return err
@@ -386,7 +386,7 @@ func mergeShard(res *driver.IndexResult, r valkey.ValkeyResult, terms int) error
 		res.DF[t] += int(head[3+t])
 	}
 	for i := 3 + terms; i < len(vals); i += 4 + terms {
-		var c driver.IndexCandidate
+		var c index.Candidate
 		var strs [4]string
 		for j := range strs {
 			if strs[j], err = vals[i+j].ToString(); err != nil {

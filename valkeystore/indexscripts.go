@@ -7,14 +7,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/search/index"
 	"github.com/valkey-io/valkey-go"
 )
 
 // The BM25 parameters, as Lua literals.
 var (
-	bm25K1 = strconv.FormatFloat(driver.BM25K1, 'g', -1, 64)
-	bm25B  = strconv.FormatFloat(driver.BM25B, 'g', -1, 64)
+	bm25K1 = strconv.FormatFloat(index.BM25K1, 'g', -1, 64)
+	bm25B  = strconv.FormatFloat(index.BM25B, 'g', -1, 64)
 )
 
 // The index scripts share these functions. Each script runs on one shard,

@@ -10,43 +10,13 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valkey-io/valkey-go"
 )
 
 // The methods of this file are for operators looking at a store from
 // outside (the valcache command's inspect), not for caches: they scan,
 // which costs the server work in proportion to its size.
-
-// NamespaceInfo is what a namespace holds in the store, by kind of key.
-type NamespaceInfo struct {
-	Name string
-	// Entries counts entries stored as values (strings: envelopes, and
-	// markers of loads in progress), and ValueBytes their length.
-	Entries    int
-	ValueBytes int64
-	// FieldEntries counts entries stored as fields (hashes, written through
-	// driver.FieldStore: package session's sessions), and Fields their
-	// fields.
-	FieldEntries int
-	Fields       int64
-	// Tags counts the namespace's tag version keys; Versioned says whether
-	// its own version key exists (it has been read with versions, or
-	// cleared).
-	Tags      int
-	Versioned bool
-	// Locks counts the locks of package lock under this namespace, and
-	// RateLimits the keys of package ratelimit; IndexKeys counts the keys
-	// of the namespace's search index (package search).
-	Locks      int
-	RateLimits int
-	IndexKeys  int
-	// Other counts the rest under the namespace: refresh elections, and
-	// keys holding a type valcache does not write there.
-	Other int
-	// MemoryBytes is what the server reports all these keys use (MEMORY
-	// USAGE, which samples large hashes); -1 when the server would not say.
-	MemoryBytes int64
-}
 
 // Namespaces lists the namespaces that have keys under the provider's
 // prefixes, in name order, by scanning every primary (SCAN MATCH, never
@@ -55,7 +25,7 @@ type NamespaceInfo struct {
 // a field entry, and MEMORY USAGE of every key, pipelined per batch), so
 // that every kind of key valcache writes is listed and none makes the
 // listing fail. It is bounded by Config.FlushTimeout.
-func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
+func (p siblingView) Namespaces(ctx context.Context) ([]sibling.NamespaceInfo, error) {
 	if err := p.gate(); err != nil {
 		return nil, err
 	}
@@ -74,8 +44,8 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 		index.WriteString(`\{%idx:*`)
 		patterns = append(patterns, index.String())
 	}
-	found := map[string]*NamespaceInfo{}
-	tags := map[*NamespaceInfo]map[string]struct{}{}
+	found := map[string]*sibling.NamespaceInfo{}
+	tags := map[*sibling.NamespaceInfo]map[string]struct{}{}
 	for addr, node := range nodes {
 		for _, pattern := range patterns {
 			if err := p.countNode(ctx, node, pattern, found, tags); err != nil {
@@ -83,11 +53,11 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 			}
 		}
 	}
-	out := make([]NamespaceInfo, 0, len(found))
+	out := make([]sibling.NamespaceInfo, 0, len(found))
 	for _, ns := range found {
 		out = append(out, *ns)
 	}
-	slices.SortFunc(out, func(a, b NamespaceInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b sibling.NamespaceInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -95,13 +65,13 @@ func (p *Provider) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 type scanned struct {
 	name string
 	kind keyKind
-	info *NamespaceInfo
+	info *sibling.NamespaceInfo
 	typ  string
 }
 
 // countNode counts one node's keys; tags collects each namespace's tag
 // names, since a tag has a version copy per slot group of its entries.
-func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern string, found map[string]*NamespaceInfo, tags map[*NamespaceInfo]map[string]struct{}) error {
+func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern string, found map[string]*sibling.NamespaceInfo, tags map[*sibling.NamespaceInfo]map[string]struct{}) error {
 	var cursor uint64
 	for {
 		entry, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(pattern).Count(scanCount).Build()).AsScanEntry()
@@ -116,7 +86,7 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 			}
 			info := found[ns]
 			if info == nil {
-				info = &NamespaceInfo{Name: ns}
+				info = &sibling.NamespaceInfo{Name: ns}
 				found[ns] = info
 			}
 			batch = append(batch, scanned{name: name, kind: kind, info: info})
@@ -132,7 +102,7 @@ func (p *Provider) countNode(ctx context.Context, node valkey.Client, pattern st
 
 // countBatch adds a batch of keys to their namespaces: first each key's
 // type, then the sizes that type has.
-func (p *Provider) countBatch(ctx context.Context, batch []scanned, tags map[*NamespaceInfo]map[string]struct{}) error {
+func (p *Provider) countBatch(ctx context.Context, batch []scanned, tags map[*sibling.NamespaceInfo]map[string]struct{}) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -280,54 +250,32 @@ func cutLast(s string, sep byte) (before, after string, found bool) {
 	return s, "", false
 }
 
-// StoredEntry is one entry key as the store holds it.
-type StoredEntry struct {
-	// Key is the entry's name in Valkey.
-	Key string
-	// Found is false when the key does not exist.
-	Found bool
-	// Type is the key's Valkey type: "string" for an entry stored as a
-	// value, "hash" for a field entry (driver.FieldStore, package session),
-	// anything else for a key valcache does not write.
-	Type string
-	// Value is the stored bytes of a string entry (an envelope; see
-	// valcache.DescribeEntry), nil when the key holds a marker instead.
-	Value []byte
-	// Fields are the fields of a field entry.
-	Fields map[string][]byte
-	// Marker describes a marker held in place of a value: a load in
-	// progress, or a load that just failed.
-	Marker string
-	// TTL is the remaining life; driver.NoExpiry when the key has none.
-	TTL time.Duration
-}
-
 // Entry reads the entry of namespace under id as stored, whatever its
 // type: its bytes, or its fields, and its remaining life (TYPE, PTTL and
 // GET pipelined, then HGETALL for a field entry), without decoding or
 // checking its versions.
-func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry, error) {
+func (p siblingView) Entry(ctx context.Context, namespace, id string) (sibling.StoredEntry, error) {
 	if err := p.gate(); err != nil {
-		return StoredEntry{}, err
+		return sibling.StoredEntry{}, err
 	}
 	ctx, cancel := p.deadline(ctx, p.cfg.OperationTimeout)
 	defer cancel()
 	name := p.keys.entryKey(driver.Key{Namespace: namespace, ID: id})
-	out := StoredEntry{Key: name}
+	out := sibling.StoredEntry{Key: name}
 	resps := p.client.DoMulti(ctx,
 		p.client.B().Type().Key(name).Build(),
 		p.client.B().Pttl().Key(name).Build(),
 		p.client.B().Get().Key(name).Build())
 	typ, err := resps[0].ToString()
 	if err != nil {
-		return StoredEntry{}, wrap("type "+name, err)
+		return sibling.StoredEntry{}, wrap("type "+name, err)
 	}
 	if typ == "none" {
 		return out, nil
 	}
 	ms, err := resps[1].AsInt64()
 	if err != nil {
-		return StoredEntry{}, wrap("pttl "+name, err)
+		return sibling.StoredEntry{}, wrap("pttl "+name, err)
 	}
 	out.Found, out.Type = true, typ
 	switch {
@@ -340,10 +288,10 @@ func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry
 	case "string":
 		b, err := resps[2].AsBytes()
 		if valkey.IsValkeyNil(err) { // expired between the commands
-			return StoredEntry{Key: name}, nil
+			return sibling.StoredEntry{Key: name}, nil
 		}
 		if err != nil {
-			return StoredEntry{}, wrap("get "+name, err)
+			return sibling.StoredEntry{}, wrap("get "+name, err)
 		}
 		switch {
 		case strings.HasPrefix(string(b), placeholderPrefix):
@@ -358,7 +306,7 @@ func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry
 	case "hash":
 		m, err := p.client.Do(ctx, p.client.B().Hgetall().Key(name).Build()).AsStrMap()
 		if err != nil {
-			return StoredEntry{}, wrap("hgetall "+name, err)
+			return sibling.StoredEntry{}, wrap("hgetall "+name, err)
 		}
 		out.Fields = make(map[string][]byte, len(m))
 		for k, v := range m {
@@ -368,35 +316,10 @@ func (p *Provider) Entry(ctx context.Context, namespace, id string) (StoredEntry
 	return out, nil
 }
 
-// NodeInfo is what one server says about itself that matters to a cache.
-type NodeInfo struct {
-	Addr    string
-	Role    string // "master" or "slave", as INFO names them
-	Server  string // "valkey" or "redis"
-	Version string
-
-	MaxmemoryPolicy string
-	Maxmemory       int64 // bytes; 0 is no limit
-	UsedMemory      int64
-
-	Keys             int64 // in the provider's database
-	ConnectedClients int64
-	// TrackingClients are connections with client-side caching on (the
-	// two-level provider's, among others), and TrackedKeys the keys the
-	// server remembers for them.
-	TrackingClients int64
-	TrackedKeys     int64
-
-	EvictedKeys    int64
-	ExpiredKeys    int64
-	KeyspaceHits   int64
-	KeyspaceMisses int64
-}
-
 // Servers reads INFO and DBSIZE from every node the provider is connected
 // to, in address order: the single node, or a cluster's primaries (and its
 // replicas too with Config.ReplicaReads).
-func (p *Provider) Servers(ctx context.Context) ([]NodeInfo, error) {
+func (p siblingView) Servers(ctx context.Context) ([]sibling.NodeInfo, error) {
 	if err := p.gate(); err != nil {
 		return nil, err
 	}
@@ -408,7 +331,7 @@ func (p *Provider) Servers(ctx context.Context) ([]NodeInfo, error) {
 		addrs = append(addrs, a)
 	}
 	slices.Sort(addrs)
-	out := make([]NodeInfo, 0, len(addrs))
+	out := make([]sibling.NodeInfo, 0, len(addrs))
 	for _, addr := range addrs {
 		node := nodes[addr]
 		resps := node.DoMulti(ctx, node.B().Info().Build(), node.B().Dbsize().Build())
@@ -421,7 +344,7 @@ func (p *Provider) Servers(ctx context.Context) ([]NodeInfo, error) {
 			return nil, wrap("dbsize on "+addr, err)
 		}
 		info := parseInfo(text)
-		n := NodeInfo{
+		n := sibling.NodeInfo{
 			Addr: addr, Role: info["role"], Server: "redis", Version: info["redis_version"],
 			MaxmemoryPolicy: info["maxmemory_policy"], Keys: keys,
 		}

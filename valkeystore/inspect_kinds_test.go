@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/lock"
 	"github.com/valcache/valcache/ratelimit"
 	"github.com/valcache/valcache/search"
@@ -98,11 +99,11 @@ func TestInspectListsEveryKindOfKey(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		list, err := p.Namespaces(ctx)
+		list, err := storeView(t, p).Namespaces(ctx)
 		if err != nil {
 			t.Fatalf("Namespaces with a session, a lock, a rate limit and an index present: %v", err)
 		}
-		got := map[string]valkeystore.NamespaceInfo{}
+		got := map[string]sibling.NamespaceInfo{}
 		for _, n := range list {
 			got[n.Name] = n
 			if n.MemoryBytes <= 0 {
@@ -125,14 +126,14 @@ func TestInspectListsEveryKindOfKey(t *testing.T) {
 		a := got["articles"]
 		check("articles", "1 entry and its index keys", a.Entries == 1 && a.IndexKeys > 0)
 
-		e, err := p.Entry(ctx, session.DefaultNamespace, id)
+		e, err := storeView(t, p).Entry(ctx, session.DefaultNamespace, id)
 		if err != nil {
 			t.Fatalf("Entry of a session: %v", err)
 		}
 		if !e.Found || e.Type != "hash" || e.Value != nil || string(e.Fields["=theme"]) != "dark" || e.TTL <= 0 {
 			t.Fatalf("session shown as %+v", e)
 		}
-		if e, err = p.Entry(ctx, "users", "1"); err != nil || e.Type != "string" || e.Value == nil || e.Fields != nil {
+		if e, err = storeView(t, p).Entry(ctx, "users", "1"); err != nil || e.Type != "string" || e.Value == nil || e.Fields != nil {
 			t.Fatalf("an entry shown as %+v, %v", e, err)
 		}
 		if !strings.HasPrefix(e.Key, prefix) {

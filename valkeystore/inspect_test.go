@@ -8,6 +8,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/lock"
 	"github.com/valcache/valcache/valkeystore"
 )
@@ -51,7 +52,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		}
 		defer func() { _ = l.Release(ctx) }()
 
-		list, err := p.Namespaces(ctx)
+		list, err := storeView(t, p).Namespaces(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +72,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 			t.Errorf("a:b{c}: %+v, want 1 entry and its version key", o)
 		}
 
-		e, err := p.Entry(ctx, "users", "100")
+		e, err := storeView(t, p).Entry(ctx, "users", "100")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,17 +83,17 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		if err != nil || info.Value != `"tagged"` || len(info.Stamps) != 3 || info.Stamps[1].Tag != "team:1" {
 			t.Fatalf("described %+v, %v", info, err)
 		}
-		if e, err = p.Entry(ctx, "users", "nope"); err != nil || e.Found {
+		if e, err = storeView(t, p).Entry(ctx, "users", "nope"); err != nil || e.Found {
 			t.Fatalf("absent entry: %+v, %v", e, err)
 		}
 		if err := users.SetWithTTL(ctx, 7, "forever", valcache.NoExpiry); err != nil {
 			t.Fatal(err)
 		}
-		if e, err = p.Entry(ctx, "users", "7"); err != nil || e.TTL != driver.NoExpiry {
+		if e, err = storeView(t, p).Entry(ctx, "users", "7"); err != nil || e.TTL != driver.NoExpiry {
 			t.Fatalf("entry without expiry: %+v, %v", e, err)
 		}
 
-		nodes, err := p.Servers(ctx)
+		nodes, err := storeView(t, p).Servers(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,13 +129,24 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 func TestInspectOnAClosedProvider(t *testing.T) {
 	p := newProvider(t, valkeystore.Config{Addrs: []string{servers.Valkey(t).Addr()}})
 	_ = p.Close()
-	if _, err := p.Namespaces(t.Context()); err == nil {
+	if _, err := storeView(t, p).Namespaces(t.Context()); err == nil {
 		t.Error("Namespaces on a closed provider succeeded")
 	}
-	if _, err := p.Entry(t.Context(), "n", "k"); err == nil {
+	if _, err := storeView(t, p).Entry(t.Context(), "n", "k"); err == nil {
 		t.Error("Entry on a closed provider succeeded")
 	}
-	if _, err := p.Servers(t.Context()); err == nil {
+	if _, err := storeView(t, p).Servers(t.Context()); err == nil {
 		t.Error("Servers on a closed provider succeeded")
 	}
+}
+
+// storeView returns p's view for the packages of this module
+// (internal/sibling), whose methods these tests exercise.
+func storeView(t testing.TB, p *valkeystore.Provider) sibling.Valkey {
+	t.Helper()
+	v, ok := sibling.ValkeyOf(p)
+	if !ok {
+		t.Fatalf("no sibling view of %T", p)
+	}
+	return v
 }

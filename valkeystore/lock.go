@@ -8,8 +8,6 @@ import (
 	"github.com/valkey-io/valkey-go"
 )
 
-var _ driver.Locker = (*Provider)(nil)
-
 // acquireLockScript takes the lock if it is free and draws its fencing
 // number from the counter beside it (same tag, same slot): one above the
 // last, and at least the server's clock in microseconds, stored back. The
@@ -42,7 +40,7 @@ var releaseLockScript = valkey.NewLuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`)
 
-// AcquireLock implements driver.Locker.
+// AcquireLock implements lock.Backend.
 func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (uint64, bool, error) {
 	if err := p.gate(); err != nil {
 		return 0, false, err
@@ -63,7 +61,7 @@ func (p *Provider) AcquireLock(ctx context.Context, key driver.Key, token string
 	return uint64(n), true, nil
 }
 
-// ExtendLock implements driver.Locker.
+// ExtendLock implements lock.Backend.
 func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (bool, error) {
 	if err := p.gate(); err != nil {
 		return false, err
@@ -81,7 +79,7 @@ func (p *Provider) ExtendLock(ctx context.Context, key driver.Key, token string,
 	return n == 1, nil
 }
 
-// ReleaseLock implements driver.Locker.
+// ReleaseLock implements lock.Backend.
 func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string) (bool, error) {
 	if err := p.gate(); err != nil {
 		return false, err
@@ -96,7 +94,7 @@ func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string
 	return n == 1, nil
 }
 
-// LockHeld implements driver.Locker. With client-side caching the answer
+// LockHeld implements lock.Backend. With client-side caching the answer
 // usually comes from the local cache, which the server invalidates when the
 // lock changes or expires; a "not held" from the cache is confirmed on the
 // server, so a late invalidation can delay noticing a loss (by at most
@@ -142,7 +140,7 @@ func (p *Provider) readLock(ctx context.Context, lock string, cached bool) (stri
 	return v, nil
 }
 
-// WaitLock implements driver.Locker. Like WaitLoad, it reads the lock with
+// WaitLock implements lock.Backend. Like WaitLoad, it reads the lock with
 // client-side caching so that the server pushes an invalidation when the
 // lock changes or expires, and the push wakes the waiter; a poll every
 // pollFallback covers lost pushes and servers without tracking. A lock the

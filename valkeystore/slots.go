@@ -9,7 +9,7 @@ import "github.com/valcache/valcache/driver"
 
 // Slots is how many slots the numbers below range over: the cluster's
 // 16384, or 1 on a single node.
-func (p *Provider) Slots() int {
+func (p siblingView) Slots() int {
 	if p.cluster {
 		return slotCount
 	}
@@ -19,7 +19,7 @@ func (p *Provider) Slots() int {
 // EntrySlot is the slot of k's entry, which is also that of the copies of
 // the versions that guard it, of its load placeholder and of its refresh
 // election.
-func (p *Provider) EntrySlot(k driver.Key) int {
+func (p siblingView) EntrySlot(k driver.Key) int {
 	if !p.cluster {
 		return 0
 	}
@@ -27,7 +27,7 @@ func (p *Provider) EntrySlot(k driver.Key) int {
 }
 
 // VersionSlot is the slot of a version's copy.
-func (p *Provider) VersionSlot(k driver.VersionKey) int {
+func (p siblingView) VersionSlot(k driver.VersionKey) int {
 	if !p.cluster {
 		return 0
 	}
@@ -35,7 +35,7 @@ func (p *Provider) VersionSlot(k driver.VersionKey) int {
 }
 
 // LockSlot is the slot of lock k and its fencing counter.
-func (p *Provider) LockSlot(k driver.Key) int {
+func (p siblingView) LockSlot(k driver.Key) int {
 	if !p.cluster {
 		return 0
 	}
@@ -43,7 +43,7 @@ func (p *Provider) LockSlot(k driver.Key) int {
 }
 
 // RateLimitSlot is the slot of rate-limit state k.
-func (p *Provider) RateLimitSlot(k driver.Key) int {
+func (p siblingView) RateLimitSlot(k driver.Key) int {
 	if !p.cluster {
 		return 0
 	}

@@ -18,7 +18,7 @@ import (
 // GetVersionedTTL is GetVersioned that also returns the remaining
 // lifetimes (driver.NoExpiry when there is none) of the entry and of each
 // version key (0 for a missing one).
-func (p *Provider) GetVersionedTTL(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) (value []byte, found bool, versions []driver.Version, ttl time.Duration, vttls []time.Duration, err error) {
+func (p siblingView) GetVersionedTTL(ctx context.Context, key driver.Key, vkeys []driver.VersionKey) (value []byte, found bool, versions []driver.Version, ttl time.Duration, vttls []time.Duration, err error) {
 	if err := p.gate(); err != nil {
 		return nil, false, nil, 0, nil, err
 	}
@@ -57,7 +57,7 @@ func (p *Provider) GetVersionedTTL(ctx context.Context, key driver.Key, vkeys []
 
 // VersionsTTL is Versions that also returns each key's remaining lifetime
 // (0 for a missing key, driver.NoExpiry for one without expiry).
-func (p *Provider) VersionsTTL(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, []time.Duration, error) {
+func (p siblingView) VersionsTTL(ctx context.Context, keys []driver.VersionKey) ([]driver.Version, []time.Duration, error) {
 	if err := p.gate(); err != nil {
 		return nil, nil, err
 	}
@@ -79,7 +79,7 @@ func (p *Provider) VersionsTTL(ctx context.Context, keys []driver.VersionKey) ([
 //
 // The version returned is the one read last, which a reader tracking the
 // key is told about when it changes.
-func (p *Provider) EnsureVersionsTTL(ctx context.Context, keys []driver.VersionKey, keep time.Duration) ([]driver.Version, []time.Duration, error) {
+func (p siblingView) EnsureVersionsTTL(ctx context.Context, keys []driver.VersionKey, keep time.Duration) ([]driver.Version, []time.Duration, error) {
 	if err := p.gate(); err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +109,7 @@ func (p *Provider) EnsureVersionsTTL(ctx context.Context, keys []driver.VersionK
 	for i := range keys {
 		for _, r := range resps[4*i : 4*i+2] {
 			if err := r.Error(); err != nil && !valkey.IsValkeyNil(err) {
-				if err := lost.add(p, keys, i, wrap("ensure versions", err)); err != nil {
+				if err := lost.add(p.Provider, keys, i, wrap("ensure versions", err)); err != nil {
 					return nil, nil, err
 				}
 				break

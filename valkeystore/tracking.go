@@ -8,17 +8,9 @@ import (
 	"sync/atomic"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valkey-io/valkey-go"
 )
-
-// Invalidation is what the server reported as changed: entries, versions,
-// or, with All, anything (the connection was lost, so pushes may have been
-// missed, or the server was flushed).
-type Invalidation struct {
-	All      bool
-	Entries  []driver.Key
-	Versions []driver.VersionKey
-}
 
 // Listen registers fn to be told of every invalidation push the client
 // receives, parsed into the provider's keys; names that are neither
@@ -28,27 +20,27 @@ type Invalidation struct {
 // fn runs on a connection's reader goroutine: it must not call the
 // provider or the client (the reply it would wait for is read by the
 // goroutine it blocks) and should return quickly.
-func (p *Provider) Listen(fn func(Invalidation)) (remove func()) {
+func (p siblingView) Listen(fn func(sibling.Invalidation)) (remove func()) {
 	return p.listeners.add(fn)
 }
 
 // TracksAllReads reports whether Config.TrackAllReads is in effect, so that
 // every key read is reported when it changes.
-func (p *Provider) TracksAllReads() bool { return p.cfg.TrackAllReads && p.tracking }
+func (p siblingView) TracksAllReads() bool { return p.cfg.TrackAllReads && p.tracking }
 
 // listeners holds the registered functions, copied on write so that a push
 // reads them without a lock.
 type listeners struct {
 	keys layout
 	mu   sync.Mutex
-	fns  atomic.Pointer[[]*func(Invalidation)]
+	fns  atomic.Pointer[[]*func(sibling.Invalidation)]
 }
 
-func (l *listeners) add(fn func(Invalidation)) func() {
+func (l *listeners) add(fn func(sibling.Invalidation)) func() {
 	entry := &fn
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var list []*func(Invalidation)
+	var list []*func(sibling.Invalidation)
 	if cur := l.fns.Load(); cur != nil {
 		list = slices.Clone(*cur)
 	}
@@ -61,7 +53,7 @@ func (l *listeners) add(fn func(Invalidation)) func() {
 		if cur == nil {
 			return
 		}
-		list := slices.DeleteFunc(slices.Clone(*cur), func(f *func(Invalidation)) bool { return f == entry })
+		list := slices.DeleteFunc(slices.Clone(*cur), func(f *func(sibling.Invalidation)) bool { return f == entry })
 		l.fns.Store(&list)
 	}
 }
@@ -71,7 +63,7 @@ func (l *listeners) notify(msgs []valkey.ValkeyMessage) {
 	if cur == nil || len(*cur) == 0 {
 		return
 	}
-	inv := Invalidation{All: msgs == nil}
+	inv := sibling.Invalidation{All: msgs == nil}
 	for _, m := range msgs {
 		name, err := m.ToString()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/valkeystore"
 	"github.com/valkey-io/valkey-go"
 )
@@ -37,9 +38,9 @@ func TestTrackAllReadsRefusesOptionsThatDelayPushes(t *testing.T) {
 func TestListenReportsChangesOfKeysRead(t *testing.T) {
 	addr := servers.Valkey(t).Addr()
 	var mu sync.Mutex
-	var got []valkeystore.Invalidation
+	var got []sibling.Invalidation
 	p := newProvider(t, valkeystore.Config{Addrs: []string{addr}, KeyPrefix: "listen:", TrackAllReads: true, ClientName: "listener"})
-	remove := p.Listen(func(inv valkeystore.Invalidation) {
+	remove := storeView(t, p).Listen(func(inv sibling.Invalidation) {
 		mu.Lock()
 		got = append(got, inv)
 		mu.Unlock()
@@ -49,7 +50,7 @@ func TestListenReportsChangesOfKeysRead(t *testing.T) {
 	ctx := t.Context()
 	entry := driver.Key{Namespace: "n{s}:1", ID: "id:{x}"}
 	tag := driver.VersionKey{Namespace: "n{s}:1", Tag: "t:{y}"}
-	if _, _, _, _, _, err := p.GetVersionedTTL(ctx, entry, []driver.VersionKey{tag}); err != nil {
+	if _, _, _, _, _, err := storeView(t, p).GetVersionedTTL(ctx, entry, []driver.VersionKey{tag}); err != nil {
 		t.Fatal(err)
 	}
 	if err := other.Set(ctx, entry, []byte("v"), time.Minute); err != nil {
@@ -58,18 +59,18 @@ func TestListenReportsChangesOfKeysRead(t *testing.T) {
 	if _, err := other.EnsureVersions(ctx, []driver.VersionKey{tag}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	seen := func(match func(valkeystore.Invalidation) bool) bool {
+	seen := func(match func(sibling.Invalidation) bool) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.ContainsFunc(got, match)
 	}
 	waitFor(t, "the entry's change", func() bool {
-		return seen(func(i valkeystore.Invalidation) bool { return slices.Contains(i.Entries, entry) })
+		return seen(func(i sibling.Invalidation) bool { return slices.Contains(i.Entries, entry) })
 	})
 	waitFor(t, "the tag version's change", func() bool {
-		return seen(func(i valkeystore.Invalidation) bool { return slices.Contains(i.Versions, tag) })
+		return seen(func(i sibling.Invalidation) bool { return slices.Contains(i.Versions, tag) })
 	})
-	if !p.TracksAllReads() {
+	if !storeView(t, p).TracksAllReads() {
 		t.Fatal("TracksAllReads is false")
 	}
 	cl := other.Client()
@@ -77,7 +78,7 @@ func TestListenReportsChangesOfKeysRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "All after the connection was killed", func() bool {
-		return seen(func(i valkeystore.Invalidation) bool { return i.All })
+		return seen(func(i sibling.Invalidation) bool { return i.All })
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/valkeystore"
 )
 
@@ -46,6 +47,7 @@ var inspectOrder = []string{"namespaces", "show", "invalidate", "clear", "server
 // inspection is one inspect subcommand's state.
 type inspection struct {
 	p       *valkeystore.Provider
+	store   sibling.Valkey // p's view for inspecting what it holds
 	where   string
 	args    []string
 	jsonOut bool
@@ -111,6 +113,7 @@ func runInspect(ctx context.Context, args []string, con console) int {
 	}
 	defer p.Close()
 	in.p, in.where = p, srv.describe(p)
+	in.store, _ = sibling.ValkeyOf(p)
 	if err := cmd.run(in, ctx); err != nil {
 		return fail(con, label, err)
 	}
@@ -141,7 +144,7 @@ func (in *inspection) confirm(question string) error {
 }
 
 func (in *inspection) namespaces(ctx context.Context) error {
-	list, err := in.p.Namespaces(ctx)
+	list, err := in.store.Namespaces(ctx)
 	if err != nil {
 		return err
 	}
@@ -237,7 +240,7 @@ type shownStamp struct {
 
 func (in *inspection) show(ctx context.Context) error {
 	ns, key := in.args[0], in.args[1]
-	e, err := in.p.Entry(ctx, ns, key)
+	e, err := in.store.Entry(ctx, ns, key)
 	if err != nil {
 		return err
 	}
@@ -422,7 +425,7 @@ func (in *inspection) invalidate(ctx context.Context) error {
 func (in *inspection) clear(ctx context.Context) error {
 	ns := in.args[0]
 	entries := -1
-	if list, err := in.p.Namespaces(ctx); err == nil {
+	if list, err := in.store.Namespaces(ctx); err == nil {
 		entries = 0
 		for _, n := range list {
 			if n.Name == ns {
@@ -458,7 +461,7 @@ func (in *inspection) clear(ctx context.Context) error {
 }
 
 func (in *inspection) server(ctx context.Context) error {
-	nodes, err := in.p.Servers(ctx)
+	nodes, err := in.store.Servers(ctx)
 	if err != nil {
 		return err
 	}

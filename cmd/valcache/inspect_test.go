@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/lock"
 	"github.com/valcache/valcache/ratelimit"
 	"github.com/valcache/valcache/session"
@@ -293,7 +294,7 @@ func TestInspectOnValkey(t *testing.T) {
 		}
 	}
 	code, out, _ = inspect(t, "", "server", append(flags, "--json"))
-	var nodes []valkeystore.NodeInfo
+	var nodes []sibling.NodeInfo
 	if err := json.Unmarshal([]byte(out), &nodes); code != exitOK || err != nil || len(nodes) != 1 || nodes[0].UsedMemory <= 0 {
 		t.Fatalf("server --json: exit %d, %v: %s", code, err, out)
 	}

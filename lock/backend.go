@@ -1,12 +1,16 @@
-package driver
+package lock
 
 import (
 	"context"
 	"time"
+
+	"github.com/valcache/valcache/driver"
 )
 
-// Locker keeps mutual-exclusion locks with expiry in the store, which is
-// what package lock builds leases on.
+// Backend is what a provider implements to keep locks with expiry, which
+// is what a Locker builds leases on. The memory provider keeps them in
+// process, valkeystore in Valkey; New finds a provider's Backend along its
+// unwrap chain (driver.Find), so wrappers pass it through.
 //
 // A lock is held under a token the caller chooses (random, so that no other
 // holder can guess it); every change a holder makes compares the token
@@ -18,23 +22,24 @@ import (
 // so a resource guarded by the lock can refuse writes carrying a number
 // lower than one it has seen. Numbers need not start at 1 nor grow by one.
 //
-// Fallback: none; package lock reports ErrNotSupported.
-type Locker interface {
+// TTLs passed are always positive. Package cachetest checks every rule
+// stated here (its Lock/ cases).
+type Backend interface {
 	// AcquireLock takes key for ttl under token if no one holds it, and
 	// returns the new fencing number. acquired is false, with fence 0, when
 	// another holder has it.
-	AcquireLock(ctx context.Context, key Key, token string, ttl time.Duration) (fence uint64, acquired bool, err error)
+	AcquireLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (fence uint64, acquired bool, err error)
 
 	// ExtendLock sets the lock's remaining life to ttl if key is still held
 	// under token, and reports whether it was.
-	ExtendLock(ctx context.Context, key Key, token string, ttl time.Duration) (bool, error)
+	ExtendLock(ctx context.Context, key driver.Key, token string, ttl time.Duration) (bool, error)
 
 	// ReleaseLock frees key if it is still held under token, and reports
 	// whether it was.
-	ReleaseLock(ctx context.Context, key Key, token string) (bool, error)
+	ReleaseLock(ctx context.Context, key driver.Key, token string) (bool, error)
 
 	// LockHeld reports whether key is held under token.
-	LockHeld(ctx context.Context, key Key, token string) (bool, error)
+	LockHeld(ctx context.Context, key driver.Key, token string) (bool, error)
 
 	// WaitLock returns when the lock of key may have changed: it was
 	// released, expired, taken, extended or removed; or when ctx ends
@@ -42,5 +47,5 @@ type Locker interface {
 	// key is free. It may return early, without a change; callers look again
 	// and wait again. Stores notify waiters where they can, so waiting is
 	// not polling.
-	WaitLock(ctx context.Context, key Key) error
+	WaitLock(ctx context.Context, key driver.Key) error
 }
