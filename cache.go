@@ -208,7 +208,6 @@ func (c *Cache[K, V]) Close() error {
 	first := !c.closed.Swap(true)
 	c.flights.Close()
 	c.refreshes.Close()
-	c.pipe.close()
 	if cl, ok := c.obs.(interface{ Close() }); ok && first {
 		cl.Close() // after the loads, which may still report to it
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,15 +15,16 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func testSecret(seed byte) []byte { return bytes.Repeat([]byte{seed}, transform.KeySize) }
 
-func testZstd(t testing.TB, minSize int) *transform.Zstd {
+func testZstd(t testing.TB, minSize int) *zstd.Transformer {
 	t.Helper()
-	z, err := transform.NewZstd(transform.ZstdOptions{MinSize: minSize})
+	z, err := zstd.New(zstd.Options{MinSize: minSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,33 +332,50 @@ func TestPipelineChainChanges(t *testing.T) {
 	store := byteStore{}
 	value := strings.Repeat("compressible ", 100)
 	plain := newByteCache[string](t, store)
-	zstd := newByteCache[string](t, store, testZstd(t, 64))
+	packed := newByteCache[string](t, store, testZstd(t, 64))
 	sealed := newByteCache[string](t, store, testZstd(t, 64), testAES(t, 1))
-	writes := map[string]*Cache[string, string]{"plain": plain, "zstd": zstd, "sealed": sealed}
+	writes := map[string]*Cache[string, string]{"plain": plain, "zstd": packed, "sealed": sealed}
 	for k, c := range writes {
 		if err := c.Set(ctx, k, value); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A cache that stopped compressing but lists zstd for decoding only.
+	unpacking := newByteCache[string](t, store, transform.DecodeOnly(testZstd(t, 64)))
 	// reader -> entries it must read; the others are clean misses.
 	for name, tc := range map[string]struct {
 		c    *Cache[string, string]
 		hits []string
 	}{
-		"plain":  {plain, []string{"plain", "zstd"}}, // zstd needs no secret
-		"zstd":   {zstd, []string{"plain", "zstd"}},
-		"sealed": {sealed, []string{"sealed"}}, // refuses what it did not seal
+		"plain":     {plain, []string{"plain"}}, // zstd is not listed: a miss, not a built-in decoder
+		"zstd":      {packed, []string{"plain", "zstd"}},
+		"unpacking": {unpacking, []string{"plain", "zstd"}},
+		"sealed":    {sealed, []string{"sealed"}}, // refuses what it did not seal
 	} {
 		for k := range writes {
 			v, found, err := tc.c.GetIfPresent(ctx, k)
-			want := strings.Contains(strings.Join(tc.hits, ","), k)
+			want := slices.Contains(tc.hits, k)
 			if err != nil || found != want || (found && v != value) {
 				t.Errorf("reader %s, entry %s: found=%v err=%v, want found=%v", name, k, found, err, want)
 			}
 		}
 	}
+	if s := plain.Stats(); s.DecodeErrors != 2 || s.AuthFailures != 0 {
+		t.Fatalf("the plain reader's stats %+v, want the zstd and sealed entries counted as undecodable", s)
+	}
 	if s := sealed.Stats(); s.AuthFailures != 2 || s.DecodeErrors != 2 {
 		t.Fatalf("the sealing reader's stats %+v, want 2 unsealed entries refused", s)
+	}
+	// What the decode-only cache writes goes through no step: a cache
+	// without transformers reads it.
+	if err := unpacking.Set(ctx, "unpacked", value); err != nil {
+		t.Fatal(err)
+	}
+	if env, err := parseEnvelope(store[driver.Key{Namespace: unpacking.Namespace(), ID: "unpacked"}]); err != nil || len(env.transforms) != 0 {
+		t.Fatalf("the decode-only cache wrote transforms %v (%v), want none", env.transforms, err)
+	}
+	if v, found, err := plain.GetIfPresent(ctx, "unpacked"); err != nil || !found || v != value {
+		t.Fatalf("plain reader of the decode-only cache's entry: %q, %v, %v", v, found, err)
 	}
 }
 

@@ -11,11 +11,12 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
-func transformZstd(t *testing.T) *transform.Zstd {
+func transformZstd(t *testing.T) *zstd.Transformer {
 	t.Helper()
-	z, err := transform.NewZstd(transform.ZstdOptions{MinSize: 64})
+	z, err := zstd.New(zstd.Options{MinSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
