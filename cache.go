@@ -116,6 +116,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	if err != nil {
 		return nil, err
 	}
+	if _, values := provider.(driver.ValueStore); values && len(opts.Transformers) > 0 {
+		return nil, fmt.Errorf("%w: %T keeps Go values", ErrTransformersNeedBytes, provider)
+	}
 	c := &Cache[K, V]{
 		ns:        opts.Namespace,
 		provider:  provider,
