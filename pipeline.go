@@ -7,6 +7,7 @@ import (
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 )
 
@@ -111,17 +112,17 @@ func (p *pipeline) appendEntry(dst []byte, dk driver.Key, cd codec.Codec, v any,
 // may produce more than maxDecoded bytes, or than the stored payload where
 // that is larger (a step that does not expand, such as decryption, is
 // never refused).
-func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) {
-	if p.sealed && !p.sealedBy(env.transforms) {
+func (p *pipeline) revert(dk driver.Key, env envelope.Envelope) ([]byte, *buffer, error) {
+	if p.sealed && !p.sealedBy(env.Transforms) {
 		return nil, nil, errUnsealed
 	}
-	limit := max(p.maxDecoded, len(env.payload))
+	limit := max(p.maxDecoded, len(env.Payload))
 	aad, in, out := p.bufs.get(), p.bufs.get(), p.bufs.get()
 	defer func() { p.bufs.put(aad); p.bufs.put(in) }()
-	aad.b = appendAAD(aad.b[:0], dk, env.header)
-	src := env.payload
-	for i := len(env.transforms) - 1; i >= 0; i-- {
-		t, err := p.transformer(env.transforms[i])
+	aad.b = appendAAD(aad.b[:0], dk, env.Header)
+	src := env.Payload
+	for i := len(env.Transforms) - 1; i >= 0; i-- {
+		t, err := p.transformer(env.Transforms[i])
 		if err != nil {
 			p.bufs.put(out)
 			return nil, nil, err

@@ -11,6 +11,7 @@ import (
 	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 	"github.com/valcache/valcache/transform/zstd"
 )
@@ -64,8 +65,8 @@ func TestRepeatedTransformerIdsAreACorruptEntry(t *testing.T) {
 
 	for name, entry := range map[string][]byte{"bomb": bomb, "twice": double} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := parseEnvelope(entry); !errors.Is(err, errCorruptEnvelope) {
-				t.Fatalf("parseEnvelope: %v, want errCorruptEnvelope", err)
+			if _, err := envelope.Parse(entry); !errors.Is(err, envelope.ErrCorrupt) {
+				t.Fatalf("envelope.Parse: %v, want envelope.ErrCorrupt", err)
 			}
 			for _, chain := range [][]transform.Transformer{nil, {testZstd(t, 0)}} {
 				c := newByteCache[string](t, byteStore{driver.Key{Namespace: "pipe", ID: "k"}: entry}, chain...)

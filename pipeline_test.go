@@ -14,6 +14,7 @@ import (
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 	"github.com/valcache/valcache/transform/zstd"
 )
@@ -152,8 +153,8 @@ func TestPipelineKeepsTimesAndAbsences(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 			v, env, ok := c.decode(driver.Key{Namespace: "pipe", ID: "k"}, store[driver.Key{Namespace: "pipe", ID: "k"}], false)
-			if !ok || v != strings.Repeat("v", 300) || env.meta.freshFor != time.Millisecond || env.meta.written.IsZero() {
-				t.Fatalf("decoded %q, meta %+v, ok=%v", v, env.meta, ok)
+			if !ok || v != strings.Repeat("v", 300) || env.Meta.FreshFor != time.Millisecond || env.Meta.Written.IsZero() {
+				t.Fatalf("decoded %q, meta %+v, ok=%v", v, env.Meta, ok)
 			}
 			if f, err := c.lookup(ctx, time.Time{}, "k", driver.Key{Namespace: "pipe", ID: "k"}); err != nil || f.state != stale {
 				t.Fatalf("an expired entry: state %v, %v; want stale", f.state, err)
@@ -240,11 +241,11 @@ func TestPipelineRotation(t *testing.T) {
 // other than AES-GCM last.
 func sealedKeyID(t *testing.T, b []byte) uint32 {
 	t.Helper()
-	env, err := parseEnvelope(b)
-	if err != nil || len(env.payload) < 4 {
+	env, err := envelope.Parse(b)
+	if err != nil || len(env.Payload) < 4 {
 		t.Fatalf("parse: %v", err)
 	}
-	p := env.payload
+	p := env.Payload
 	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
 }
 
@@ -259,11 +260,11 @@ func TestPipelineRefusesTampering(t *testing.T) {
 		}
 	}
 	good := bytes.Clone(store[key("a")])
-	env, err := parseEnvelope(good)
-	if err != nil || len(env.transforms) != 2 {
-		t.Fatalf("parse: %v, transforms %v", err, env.transforms)
+	env, err := envelope.Parse(good)
+	if err != nil || len(env.Transforms) != 2 {
+		t.Fatalf("parse: %v, transforms %v", err, env.Transforms)
 	}
-	headerLen := len(env.header)
+	headerLen := len(env.Header)
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	cases := map[string]struct {
 		stored []byte
@@ -277,7 +278,7 @@ func TestPipelineRefusesTampering(t *testing.T) {
 		"truncated":      {good[:len(good)-1], true},
 		"payload cut":    {good[:headerLen+10], false},
 		"header only":    {good[:headerLen], false},
-		"chain dropped":  {append(append([]byte{good[0], good[1] &^ flagTransformed}, good[2:headerLen-3]...), good[headerLen:]...), true},
+		"chain dropped":  {append(append([]byte{good[0], good[1] &^ envelope.FlagTransformed}, good[2:headerLen-3]...), good[headerLen:]...), true},
 		"copied from b":  {bytes.Clone(store[key("b")]), true},
 		"from other key": {edit(func(b []byte) []byte { b[headerLen+3] = 9; return b }), false},
 	}
@@ -371,8 +372,8 @@ func TestPipelineChainChanges(t *testing.T) {
 	if err := unpacking.Set(ctx, "unpacked", value); err != nil {
 		t.Fatal(err)
 	}
-	if env, err := parseEnvelope(store[driver.Key{Namespace: unpacking.Namespace(), ID: "unpacked"}]); err != nil || len(env.transforms) != 0 {
-		t.Fatalf("the decode-only cache wrote transforms %v (%v), want none", env.transforms, err)
+	if env, err := envelope.Parse(store[driver.Key{Namespace: unpacking.Namespace(), ID: "unpacked"}]); err != nil || len(env.Transforms) != 0 {
+		t.Fatalf("the decode-only cache wrote transforms %v (%v), want none", env.Transforms, err)
 	}
 	if v, found, err := plain.GetIfPresent(ctx, "unpacked"); err != nil || !found || v != value {
 		t.Fatalf("plain reader of the decode-only cache's entry: %q, %v, %v", v, found, err)

@@ -290,8 +290,9 @@ type StoredEntry struct {
 	// value, "hash" for a field entry (driver.FieldStore, package session),
 	// anything else for a key valcache does not write.
 	Type string
-	// Value is the stored bytes of a string entry (an envelope; see
-	// valcache.DescribeEntry), nil when the key holds a marker instead.
+	// Value is the stored bytes of a string entry (an envelope, as the
+	// valcache command's inspect shows it), nil when the key holds a marker
+	// instead.
 	Value []byte
 	// Fields are the fields of a field entry.
 	Fields map[string][]byte
