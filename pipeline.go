@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
@@ -48,7 +49,8 @@ func newPipeline(chain []transform.Transformer, bufs *bufferPool) (*pipeline, er
 	if err := transform.CheckChain(chain); err != nil {
 		return nil, fmt.Errorf("%w: Transformers: %w", ErrInvalidOptions, err)
 	}
-	p := &pipeline{readers: chain, bufs: bufs, maxDecoded: transform.MaxDecodedSize(chain)}
+	// The chain is copied: the caller's Options may change after New.
+	p := &pipeline{readers: slices.Clone(chain), bufs: bufs, maxDecoded: transform.MaxDecodedSize(chain)}
 	for _, t := range chain {
 		if transform.IsDecodeOnly(t) {
 			continue
