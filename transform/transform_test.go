@@ -15,8 +15,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func secret(seed byte) []byte { return bytes.Repeat([]byte{seed}, transform.KeySize) }
 
-func newZstd(t testing.TB, o zstd.Options) *zstd.Transformer {
-	t.Helper()
+// compressor is package zstd's step, the one that holds the reserved id
+// transform.IDZstd; the tests here only chain it.
+func compressor(t testing.TB, o zstd.Options) transform.Transformer {
 	z, err := zstd.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func noise(n int) []byte {
 }
 
 func TestCheckChain(t *testing.T) {
-	z := newZstd(t, zstd.Options{})
+	z := compressor(t, zstd.Options{})
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
 	if err := transform.CheckChain([]transform.Transformer{z, a}); err != nil {
 		t.Fatalf("zstd, aes-gcm: %v", err)
@@ -91,7 +92,7 @@ func (c custom) Revert(dst, src, aad []byte) ([]byte, error) { return c.Apply(ds
 // A decode-only step reverts as the step it wraps, never applies, and
 // keeps the wrapped step's bound and authentication.
 func TestDecodeOnly(t *testing.T) {
-	z := newZstd(t, zstd.Options{MinSize: 1, MaxDecodedSize: 1 << 30})
+	z := compressor(t, zstd.Options{MinSize: 1, MaxDecodedSize: 1 << 30})
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
 	dz, da := transform.DecodeOnly(z), transform.DecodeOnly(a)
 	if err := transform.CheckChain([]transform.Transformer{dz, da}); err != nil {
