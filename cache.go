@@ -116,6 +116,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	if err != nil {
 		return nil, err
 	}
+	if _, values := provider.(driver.ValueStore); values && len(opts.Transformers) > 0 {
+		return nil, fmt.Errorf("%w: %T keeps Go values", ErrTransformersNeedBytes, provider)
+	}
 	c := &Cache[K, V]{
 		ns:        opts.Namespace,
 		provider:  provider,
@@ -208,7 +211,6 @@ func (c *Cache[K, V]) Close() error {
 	first := !c.closed.Swap(true)
 	c.flights.Close()
 	c.refreshes.Close()
-	c.pipe.close()
 	if cl, ok := c.obs.(interface{ Close() }); ok && first {
 		cl.Close() // after the loads, which may still report to it
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 )
 
 // DefaultComputeTimeout is how long a compute whose context has no
@@ -229,24 +230,24 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 	if s.valid, err = c.validStamps(ctx, dk, env, versions); err != nil || !s.valid {
 		return s, err
 	}
-	if s.valid = c.classify(v, env.meta).state == fresh; !s.valid {
+	if s.valid = c.classify(v, metaOf(env.Meta)).state == fresh; !s.valid {
 		return s, nil
 	}
 	s.value = v
-	s.stamp, s.meta = stampOf(c, env, c.groupOf(dk)), env.meta
+	s.stamp, s.meta = stampOf(c, env, c.groupOf(dk)), metaOf(env.Meta)
 	return s, nil
 }
 
 // stampOf rebuilds the stamp a stored envelope carries, so that a computed
 // value keeps the tags (and tag versions) of the one it replaces.
-func stampOf[K comparable, V any](c *Cache[K, V], env envelope, g int) *Stamp {
-	if !env.stamped {
+func stampOf[K comparable, V any](c *Cache[K, V], env envelope.Envelope, g int) *Stamp {
+	if !env.Stamped {
 		return nil
 	}
 	st := &Stamp{namespace: c.ns, provider: c.provider, group: g}
-	for _, s := range env.stampList() {
-		st.tags = append(st.tags, s.tag)
-		st.versions = append(st.versions, s.version)
+	for _, s := range env.StampList() {
+		st.tags = append(st.tags, s.Tag)
+		st.versions = append(st.versions, s.Version)
 	}
 	return st
 }

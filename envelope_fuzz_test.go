@@ -11,6 +11,7 @@ import (
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 )
 
@@ -60,9 +61,9 @@ func FuzzDecodeEntry(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(absence)
-	f.Add([]byte{envelopeV1, 0, codec.IDRaw})
+	f.Add([]byte{envelope.V1, 0, codec.IDRaw})
 	f.Add([]byte{})
-	f.Add([]byte{envelopeV1, 0xff, 0})
+	f.Add([]byte{envelope.V1, 0xff, 0})
 	f.Fuzz(func(t *testing.T, stored []byte) {
 		store := byteStore{}
 		c, err := New(store, Options[string, fuzzValue]{Logger: quiet})
@@ -106,8 +107,8 @@ func FuzzDecodeTransformed(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Add([]byte{envelopeV1, flagTransformed, codec.IDMsgpack, 1, 1, 1})
-	f.Add([]byte{envelopeV1, flagTransformed, codec.IDMsgpack, 2, 2, 1, 0})
+	f.Add([]byte{envelope.V1, envelope.FlagTransformed, codec.IDMsgpack, 1, 1, 1})
+	f.Add([]byte{envelope.V1, envelope.FlagTransformed, codec.IDMsgpack, 2, 2, 1, 0})
 	f.Fuzz(func(t *testing.T, stored []byte) {
 		for _, chain := range [][]transform.Transformer{{z}, sealing} {
 			store := byteStore{dk: stored}
@@ -119,8 +120,8 @@ func FuzzDecodeTransformed(f *testing.F) {
 			if found && len(chain) == 2 {
 				// Only what this cache sealed opens; the fuzzer's mutations
 				// of a seed cannot, but the seeds themselves can.
-				env, perr := parseEnvelope(stored)
-				if perr != nil || !bytes.Contains(env.transforms, []byte{transform.IDAESGCM}) {
+				env, perr := envelope.Parse(stored)
+				if perr != nil || !bytes.Contains(env.Transforms, []byte{transform.IDAESGCM}) {
 					t.Fatalf("the sealing cache served an entry it did not seal: %v", perr)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 )
 
 // state is what a lookup found.
@@ -147,12 +148,12 @@ func (c *Cache[K, V]) lookup(ctx context.Context, until time.Time, key K, dk dri
 // against versions when they were read along (the namespace's). A check
 // that needs versions not read along is a call of its own, made within the
 // budget that ends at until (zero: none).
-func (c *Cache[K, V]) examine(ctx context.Context, until time.Time, dk driver.Key, b []byte, versions []driver.Version) (found[V], envelope, error) {
+func (c *Cache[K, V]) examine(ctx context.Context, until time.Time, dk driver.Key, b []byte, versions []driver.Version) (found[V], envelope.Envelope, error) {
 	v, env, decoded := c.decode(dk, b, true)
 	if !decoded {
 		return found[V]{present: true, raw: b}, env, nil
 	}
-	if c.versioner != nil && !until.IsZero() && env.stamped && env.stampCount() > len(versions) {
+	if c.versioner != nil && !until.IsZero() && env.Stamped && env.StampCount() > len(versions) {
 		var cancel context.CancelFunc
 		ctx, cancel = driver.WithBudget(ctx, until)
 		defer cancel()
@@ -161,7 +162,7 @@ func (c *Cache[K, V]) examine(ctx context.Context, until time.Time, dk driver.Ke
 	if err != nil || !valid {
 		return found[V]{present: true, raw: b}, env, err
 	}
-	f := c.classify(v, env.meta)
+	f := c.classify(v, metaOf(env.Meta))
 	f.raw = b
 	return f, env, nil
 }

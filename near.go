@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 )
 
 // Two-level providers (driver.NearCache) keep this cache's typed entries as
@@ -67,15 +68,15 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, until time.Time, key K, dk
 
 // keepNear hands a value just read and checked to the provider as key's
 // copy, stamped with cells that follow the versions it was checked against.
-func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope) {
+func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope.Envelope) {
 	g := c.groupOf(lease.Key)
-	stamps := env.stampList()
+	stamps := env.StampList()
 	keys := make([]driver.VersionKey, len(stamps))
 	tags := make([]string, len(stamps))
 	versions := make([]driver.Version, len(stamps))
 	for i, s := range stamps {
-		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.tag, Group: g}
-		tags[i], versions[i] = s.tag, s.version
+		keys[i] = driver.VersionKey{Namespace: c.ns, Tag: s.Tag, Group: g}
+		tags[i], versions[i] = s.Tag, s.Version
 	}
 	cells, ok := c.near.NearCells(keys)
 	if !ok {
@@ -85,7 +86,7 @@ func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope)
 	if !st.cellsCurrent() {
 		return
 	}
-	c.near.NearKeep(lease, newEntry(v, st, env.meta), c.weigh(key, v))
+	c.near.NearKeep(lease, newEntry(v, st, metaOf(env.Meta)), c.weigh(key, v))
 }
 
 // nearHits moves the keys whose copies can be served into out and returns

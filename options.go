@@ -33,13 +33,20 @@ type Options[K comparable, V any] struct {
 	// bytes for V of kind []byte or string, and msgpack otherwise.
 	Codec codec.Codec
 
-	// Transformers are applied in order to every encoded value stored as
-	// bytes, after the codec: transform.NewZstd compresses,
+	// Transformers are applied in order to every encoded value, after the
+	// codec: zstd.New (package transform/zstd) compresses,
 	// transform.NewAESGCM encrypts and authenticates (put it last, since
 	// ciphertext does not compress). Entries record the steps they went
-	// through, so this chain can change without a flush; see
-	// docs/transformers.md. Nil means none. The transformers stay the
-	// caller's: close them after the caches using them.
+	// through, and a read finds each among these: a step that leaves the
+	// chain stays listed as transform.DecodeOnly(step) while entries
+	// written through it live, or they become misses (counted in
+	// Stats().DecodeErrors); see docs/transformers.md. Nil means none.
+	//
+	// They need a provider that stores bytes: New refuses them with
+	// ErrTransformersNeedBytes on one that keeps Go values
+	// (driver.ValueStore, such as memory), where no step would run. The
+	// transformers stay the caller's: close them after the caches using
+	// them.
 	Transformers []transform.Transformer
 
 	// KeyCodec turns keys into strings. Nil means native handling of string

@@ -4,54 +4,60 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 )
 
 // pipeline is a cache's chain of transformers (Options.Transformers),
 // applied to payloads after the codec and reverted before it. Entries list
 // the ids of the steps they went through, and reading follows that list,
-// not the configured chain, so the chain can change without a flush.
+// not the order of the configured chain, so the chain can change without a
+// flush. Reading finds each step among the configured ones only, those
+// that write and those listed with transform.DecodeOnly, so that the root
+// package links no transformer of its own (zstd's decoder among them).
 type pipeline struct {
-	chain []transform.Transformer
-	ids   []byte // the chain's ids, as entries written now list them
+	chain   []transform.Transformer // the steps that write, in order
+	readers []transform.Transformer // every configured step, DecodeOnly ones included
+	ids     []byte                  // the chain's ids, as entries written now list them
 	// sealed: the chain authenticates, so entries that were not sealed by
 	// one of its authenticating steps are refused (anyone able to write to
 	// the server could have planted them).
 	sealed bool
 	bufs   *bufferPool
 	// maxDecoded bounds what any step of a revert may produce, beyond the
-	// size of the stored payload itself: the chain's zstd bound, else the
-	// default one. One bound for the whole chain, so that steps cannot
-	// multiply it.
+	// size of the stored payload itself (transform.MaxDecodedSize). One
+	// bound for the whole chain, so that steps cannot multiply it.
 	maxDecoded int
-
-	// fallback reads zstd entries when the chain has no zstd step (say,
-	// compression was switched off): decompressing needs no secret.
-	fallbackOnce sync.Once
-	fallback     *transform.Zstd
-	fallbackErr  error
 }
 
 var (
 	errUnsealed      = errors.New("valcache: entry is not sealed, and this cache accepts only sealed entries")
-	errNoTransformer = errors.New("valcache: entry went through a transformer this cache does not have")
+	errNoTransformer = errors.New("valcache: entry went through a transformer this cache does not list")
 )
+
+// ErrTransformersNeedBytes is returned by New for Options.Transformers on a
+// provider that keeps Go values (driver.ValueStore, such as memory): its
+// entries are never encoded, so no step would run, and a value meant to be
+// encrypted would sit in the clear. It wraps ErrInvalidOptions.
+var ErrTransformersNeedBytes = fmt.Errorf("%w: Transformers need a provider that stores bytes", ErrInvalidOptions)
 
 func newPipeline(chain []transform.Transformer, bufs *bufferPool) (*pipeline, error) {
 	if err := transform.CheckChain(chain); err != nil {
 		return nil, fmt.Errorf("%w: Transformers: %w", ErrInvalidOptions, err)
 	}
-	p := &pipeline{chain: chain, bufs: bufs, maxDecoded: transform.DefaultMaxDecodedSize}
+	// The chain is copied: the caller's Options may change after New.
+	p := &pipeline{readers: slices.Clone(chain), bufs: bufs, maxDecoded: transform.MaxDecodedSize(chain)}
 	for _, t := range chain {
+		if transform.IsDecodeOnly(t) {
+			continue
+		}
+		p.chain = append(p.chain, t)
 		p.ids = append(p.ids, t.ID())
 		p.sealed = p.sealed || transform.Authenticates(t)
-		if z, ok := t.(*transform.Zstd); ok {
-			p.maxDecoded = z.MaxDecodedSize()
-		}
 	}
 	return p, nil
 }
@@ -108,17 +114,17 @@ func (p *pipeline) appendEntry(dst []byte, dk driver.Key, cd codec.Codec, v any,
 // may produce more than maxDecoded bytes, or than the stored payload where
 // that is larger (a step that does not expand, such as decryption, is
 // never refused).
-func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) {
-	if p.sealed && !p.sealedBy(env.transforms) {
+func (p *pipeline) revert(dk driver.Key, env envelope.Envelope) ([]byte, *buffer, error) {
+	if p.sealed && !p.sealedBy(env.Transforms) {
 		return nil, nil, errUnsealed
 	}
-	limit := max(p.maxDecoded, len(env.payload))
+	limit := max(p.maxDecoded, len(env.Payload))
 	aad, in, out := p.bufs.get(), p.bufs.get(), p.bufs.get()
 	defer func() { p.bufs.put(aad); p.bufs.put(in) }()
-	aad.b = appendAAD(aad.b[:0], dk, env.header)
-	src := env.payload
-	for i := len(env.transforms) - 1; i >= 0; i-- {
-		t, err := p.transformer(env.transforms[i])
+	aad.b = appendAAD(aad.b[:0], dk, env.Header)
+	src := env.Payload
+	for i := len(env.Transforms) - 1; i >= 0; i-- {
+		t, err := p.transformer(env.Transforms[i])
 		if err != nil {
 			p.bufs.put(out)
 			return nil, nil, err
@@ -142,7 +148,7 @@ func (p *pipeline) revert(dk driver.Key, env envelope) ([]byte, *buffer, error) 
 // sealedBy reports whether ids name an authenticating step of the chain.
 func (p *pipeline) sealedBy(ids []byte) bool {
 	for _, id := range ids {
-		for _, t := range p.chain {
+		for _, t := range p.readers {
 			if t.ID() == id && transform.Authenticates(t) {
 				return true
 			}
@@ -151,32 +157,15 @@ func (p *pipeline) sealedBy(ids []byte) bool {
 	return false
 }
 
-// transformer finds the step an entry names: the chain's, else a built-in
-// one that needs no secret.
+// transformer finds the step an entry names among the configured ones.
+// None is made here: a step the cache does not list, even one that needs
+// no secret such as zstd, makes the entry a miss (see
+// transform.DecodeOnly for keeping such entries readable).
 func (p *pipeline) transformer(id byte) (transform.Transformer, error) {
-	for _, t := range p.chain {
+	for _, t := range p.readers {
 		if t.ID() == id {
 			return t, nil
 		}
 	}
-	if id != transform.IDZstd {
-		return nil, fmt.Errorf("%w: id %d (a sealed entry needs the AES-GCM keyring it was sealed with)", errNoTransformer, id)
-	}
-	p.fallbackOnce.Do(func() { p.fallback, p.fallbackErr = transform.NewZstd(transform.ZstdOptions{}) })
-	if p.fallbackErr != nil {
-		return nil, p.fallbackErr
-	}
-	if p.fallback == nil {
-		return nil, ErrClosed
-	}
-	return p.fallback, nil
-}
-
-// close releases the fallback decoder, if one was made. The chain's
-// transformers belong to whoever made them.
-func (p *pipeline) close() {
-	p.fallbackOnce.Do(func() {}) // no fallback is made after this
-	if p.fallback != nil {
-		_ = p.fallback.Close()
-	}
+	return nil, fmt.Errorf("%w: id %d; list it in Options.Transformers, with transform.DecodeOnly to read without writing through it (a sealed entry needs the keyring it was sealed with)", errNoTransformer, id)
 }

@@ -6,10 +6,11 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
 // bombLimit is the MaxDecodedSize of the tests below: small enough to keep
@@ -22,7 +23,7 @@ const bombLimit = 8 << 20
 func zstdBombs(t *testing.T) map[string][]byte {
 	t.Helper()
 	zeros := make([]byte, bombLimit+1<<20)
-	all, err := zstd.NewWriter(nil)
+	all, err := kzstd.NewWriter(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func zstdBombs(t *testing.T) map[string][]byte {
 	// A streaming encoder does not know the size: its frames declare none.
 	streamed := func(b []byte) []byte {
 		var out sliceWriter
-		w, err := zstd.NewWriter(&out, zstd.WithEncoderConcurrency(1))
+		w, err := kzstd.NewWriter(&out, kzstd.WithEncoderConcurrency(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func zstdBombs(t *testing.T) map[string][]byte {
 // four bytes both before and after, and adds the mode byte.
 func declareSize(t *testing.T, frame []byte, size uint32) []byte {
 	t.Helper()
-	var h zstd.Header
+	var h kzstd.Header
 	if err := h.Decode(frame); err != nil || !h.HasFCS || h.FrameContentSize >= 1<<32 || size < 1<<16+256 {
 		t.Fatalf("frame header %+v (%v): want a four-byte content size", h, err)
 	}
@@ -87,7 +88,7 @@ func (w *sliceWriter) Write(b []byte) (int, error) { *w = append(*w, b...); retu
 // allocated: a refused entry may cost at most twice MaxDecodedSize,
 // whatever its frames claim.
 func TestDecompressionAllocatesAtMostTwiceTheBound(t *testing.T) {
-	z, err := transform.NewZstd(transform.ZstdOptions{MaxDecodedSize: bombLimit})
+	z, err := zstd.New(zstd.Options{MaxDecodedSize: bombLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

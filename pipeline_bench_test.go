@@ -7,6 +7,7 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
 type benchRecord struct {
@@ -59,7 +60,7 @@ func benchEncode(c *Cache[string, benchRecord], dst []byte, dk driver.Key, v ben
 // buffer) and decoding per codec, chain and value size, on catalog records
 // (raw: their JSON text). stored-B is the size of the stored entry.
 func BenchmarkPipeline(b *testing.B) {
-	z, err := transform.NewZstd(transform.ZstdOptions{})
+	z, err := zstd.New(zstd.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
 // zstdSkippable is a zstd skippable frame of n zero bytes: decoders pass
@@ -29,7 +31,7 @@ func zstdSkippable(n int) []byte {
 // light). A repeated id is a corrupt
 // envelope: a miss and a decode error, nothing decompressed.
 func TestRepeatedTransformerIdsAreACorruptEntry(t *testing.T) {
-	enc, err := zstd.NewWriter(nil)
+	enc, err := kzstd.NewWriter(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +65,8 @@ func TestRepeatedTransformerIdsAreACorruptEntry(t *testing.T) {
 
 	for name, entry := range map[string][]byte{"bomb": bomb, "twice": double} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := parseEnvelope(entry); !errors.Is(err, errCorruptEnvelope) {
-				t.Fatalf("parseEnvelope: %v, want errCorruptEnvelope", err)
+			if _, err := envelope.Parse(entry); !errors.Is(err, envelope.ErrCorrupt) {
+				t.Fatalf("envelope.Parse: %v, want envelope.ErrCorrupt", err)
 			}
 			for _, chain := range [][]transform.Transformer{nil, {testZstd(t, 0)}} {
 				c := newByteCache[string](t, byteStore{driver.Key{Namespace: "pipe", ID: "k"}: entry}, chain...)
@@ -105,7 +107,7 @@ func (generator) Revert(dst, src, _ []byte) ([]byte, error) {
 // The decoded-size bound applies to the chain as a whole: a step reverted
 // after zstd (here a custom one) may not produce more than it either.
 func TestDecodedSizeBoundCoversTheWholeChain(t *testing.T) {
-	z, err := transform.NewZstd(transform.ZstdOptions{MaxDecodedSize: 64 << 10})
+	z, err := zstd.New(zstd.Options{MaxDecodedSize: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestDecodedSizeBoundCoversTheWholeChain(t *testing.T) {
 // stored size: a value above MaxDecodedSize that zstd stored as it was
 // still reads through decryption.
 func TestDecodedSizeBoundSparesStepsThatDoNotExpand(t *testing.T) {
-	z, err := transform.NewZstd(transform.ZstdOptions{MaxDecodedSize: 4 << 10, MinSize: 1 << 30})
+	z, err := zstd.New(zstd.Options{MaxDecodedSize: 4 << 10, MinSize: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,22 +7,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func testSecret(seed byte) []byte { return bytes.Repeat([]byte{seed}, transform.KeySize) }
 
-func testZstd(t testing.TB, minSize int) *transform.Zstd {
+func testZstd(t testing.TB, minSize int) *zstd.Transformer {
 	t.Helper()
-	z, err := transform.NewZstd(transform.ZstdOptions{MinSize: minSize})
+	z, err := zstd.New(zstd.Options{MinSize: minSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +153,8 @@ func TestPipelineKeepsTimesAndAbsences(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 			v, env, ok := c.decode(driver.Key{Namespace: "pipe", ID: "k"}, store[driver.Key{Namespace: "pipe", ID: "k"}], false)
-			if !ok || v != strings.Repeat("v", 300) || env.meta.freshFor != time.Millisecond || env.meta.written.IsZero() {
-				t.Fatalf("decoded %q, meta %+v, ok=%v", v, env.meta, ok)
+			if !ok || v != strings.Repeat("v", 300) || env.Meta.FreshFor != time.Millisecond || env.Meta.Written.IsZero() {
+				t.Fatalf("decoded %q, meta %+v, ok=%v", v, env.Meta, ok)
 			}
 			if f, err := c.lookup(ctx, time.Time{}, "k", driver.Key{Namespace: "pipe", ID: "k"}); err != nil || f.state != stale {
 				t.Fatalf("an expired entry: state %v, %v; want stale", f.state, err)
@@ -238,11 +241,11 @@ func TestPipelineRotation(t *testing.T) {
 // other than AES-GCM last.
 func sealedKeyID(t *testing.T, b []byte) uint32 {
 	t.Helper()
-	env, err := parseEnvelope(b)
-	if err != nil || len(env.payload) < 4 {
+	env, err := envelope.Parse(b)
+	if err != nil || len(env.Payload) < 4 {
 		t.Fatalf("parse: %v", err)
 	}
-	p := env.payload
+	p := env.Payload
 	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
 }
 
@@ -257,11 +260,11 @@ func TestPipelineRefusesTampering(t *testing.T) {
 		}
 	}
 	good := bytes.Clone(store[key("a")])
-	env, err := parseEnvelope(good)
-	if err != nil || len(env.transforms) != 2 {
-		t.Fatalf("parse: %v, transforms %v", err, env.transforms)
+	env, err := envelope.Parse(good)
+	if err != nil || len(env.Transforms) != 2 {
+		t.Fatalf("parse: %v, transforms %v", err, env.Transforms)
 	}
-	headerLen := len(env.header)
+	headerLen := len(env.Header)
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	cases := map[string]struct {
 		stored []byte
@@ -275,7 +278,7 @@ func TestPipelineRefusesTampering(t *testing.T) {
 		"truncated":      {good[:len(good)-1], true},
 		"payload cut":    {good[:headerLen+10], false},
 		"header only":    {good[:headerLen], false},
-		"chain dropped":  {append(append([]byte{good[0], good[1] &^ flagTransformed}, good[2:headerLen-3]...), good[headerLen:]...), true},
+		"chain dropped":  {append(append([]byte{good[0], good[1] &^ envelope.FlagTransformed}, good[2:headerLen-3]...), good[headerLen:]...), true},
 		"copied from b":  {bytes.Clone(store[key("b")]), true},
 		"from other key": {edit(func(b []byte) []byte { b[headerLen+3] = 9; return b }), false},
 	}
@@ -330,33 +333,50 @@ func TestPipelineChainChanges(t *testing.T) {
 	store := byteStore{}
 	value := strings.Repeat("compressible ", 100)
 	plain := newByteCache[string](t, store)
-	zstd := newByteCache[string](t, store, testZstd(t, 64))
+	packed := newByteCache[string](t, store, testZstd(t, 64))
 	sealed := newByteCache[string](t, store, testZstd(t, 64), testAES(t, 1))
-	writes := map[string]*Cache[string, string]{"plain": plain, "zstd": zstd, "sealed": sealed}
+	writes := map[string]*Cache[string, string]{"plain": plain, "zstd": packed, "sealed": sealed}
 	for k, c := range writes {
 		if err := c.Set(ctx, k, value); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A cache that stopped compressing but lists zstd for decoding only.
+	unpacking := newByteCache[string](t, store, transform.DecodeOnly(testZstd(t, 64)))
 	// reader -> entries it must read; the others are clean misses.
 	for name, tc := range map[string]struct {
 		c    *Cache[string, string]
 		hits []string
 	}{
-		"plain":  {plain, []string{"plain", "zstd"}}, // zstd needs no secret
-		"zstd":   {zstd, []string{"plain", "zstd"}},
-		"sealed": {sealed, []string{"sealed"}}, // refuses what it did not seal
+		"plain":     {plain, []string{"plain"}}, // zstd is not listed: a miss, not a built-in decoder
+		"zstd":      {packed, []string{"plain", "zstd"}},
+		"unpacking": {unpacking, []string{"plain", "zstd"}},
+		"sealed":    {sealed, []string{"sealed"}}, // refuses what it did not seal
 	} {
 		for k := range writes {
 			v, found, err := tc.c.GetIfPresent(ctx, k)
-			want := strings.Contains(strings.Join(tc.hits, ","), k)
+			want := slices.Contains(tc.hits, k)
 			if err != nil || found != want || (found && v != value) {
 				t.Errorf("reader %s, entry %s: found=%v err=%v, want found=%v", name, k, found, err, want)
 			}
 		}
 	}
+	if s := plain.Stats(); s.DecodeErrors != 2 || s.AuthFailures != 0 {
+		t.Fatalf("the plain reader's stats %+v, want the zstd and sealed entries counted as undecodable", s)
+	}
 	if s := sealed.Stats(); s.AuthFailures != 2 || s.DecodeErrors != 2 {
 		t.Fatalf("the sealing reader's stats %+v, want 2 unsealed entries refused", s)
+	}
+	// What the decode-only cache writes goes through no step: a cache
+	// without transformers reads it.
+	if err := unpacking.Set(ctx, "unpacked", value); err != nil {
+		t.Fatal(err)
+	}
+	if env, err := envelope.Parse(store[driver.Key{Namespace: unpacking.Namespace(), ID: "unpacked"}]); err != nil || len(env.Transforms) != 0 {
+		t.Fatalf("the decode-only cache wrote transforms %v (%v), want none", env.Transforms, err)
+	}
+	if v, found, err := plain.GetIfPresent(ctx, "unpacked"); err != nil || !found || v != value {
+		t.Fatalf("plain reader of the decode-only cache's entry: %q, %v, %v", v, found, err)
 	}
 }
 

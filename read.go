@@ -9,6 +9,7 @@ import (
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 )
 
@@ -174,13 +175,13 @@ func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]boo
 // lookup fails, in which case the table is nil.
 func (c *Cache[K, V]) versionsOfMany(ctx context.Context, dks []driver.Key, values [][]byte, readErr error) (*versionTable, error) {
 	t := c.newVersionTable()
-	var env envelope
+	var env envelope.Envelope
 	for i, b := range values {
 		if b == nil {
 			continue
 		}
-		if parseEnvelopeInto(&env, b) == nil {
-			t.add(&env.stamps, c.groupOf(dks[i]))
+		if envelope.ParseInto(&env, b) == nil {
+			t.add(&env.Stamps, c.groupOf(dks[i]))
 		}
 	}
 	if err := t.read(ctx, c); err != nil {
@@ -197,16 +198,16 @@ func (c *Cache[K, V]) answerMany(keys []K, dks []driver.Key, values [][]byte, t 
 	if c.near != nil {
 		lvl = levelL2
 	}
-	var env envelope
+	var env envelope.Envelope
 	for i, b := range values {
 		if b == nil {
 			continue
 		}
 		v, ok := c.decodeInto(&env, dks[i], b, true)
-		if !ok || (t != nil && !t.valid(&env.stamps, c.groupOf(dks[i]))) {
+		if !ok || (t != nil && !t.valid(&env.Stamps, c.groupOf(dks[i]))) {
 			continue
 		}
-		switch c.classify(v, env.meta).state {
+		switch c.classify(v, metaOf(env.Meta)).state {
 		case fresh:
 			out[keys[i]] = v
 		case negative:
@@ -227,7 +228,7 @@ type decoded[V any] struct {
 	i    int
 	v    V
 	meta meta
-	st   stamps
+	st   envelope.Stamps
 }
 
 // readChecked reads dks through the byte path and returns the entries found
@@ -247,12 +248,12 @@ func (c *Cache[K, V]) readChecked(ctx context.Context, dks []driver.Key, withVal
 		d := decoded[V]{i: i}
 		ok := true
 		if withValues {
-			var env envelope
+			var env envelope.Envelope
 			d.v, env, ok = c.decode(dks[i], b, true)
-			d.meta, d.st = env.meta, env.stamps
+			d.meta, d.st = metaOf(env.Meta), env.Stamps
 		} else {
-			env, perr := parseEnvelope(b)
-			d.meta, d.st = env.meta, env.stamps
+			env, perr := envelope.Parse(b)
+			d.meta, d.st = metaOf(env.Meta), env.Stamps
 			ok = perr == nil // unreadable entries are left to expire, and counted when read
 		}
 		if ok {
@@ -323,22 +324,22 @@ func (c *Cache[K, V]) decodeChecked(ctx context.Context, dk driver.Key, b []byte
 // The entry was just read from the store, so where the provider follows
 // versions in process, those of the entry's group are current as of that
 // read, and checking its tags costs no call.
-func (c *Cache[K, V]) validStamps(ctx context.Context, dk driver.Key, env envelope, nsVersion []driver.Version) (bool, error) {
+func (c *Cache[K, V]) validStamps(ctx context.Context, dk driver.Key, env envelope.Envelope, nsVersion []driver.Version) (bool, error) {
 	if c.versioner == nil {
 		return true, nil
 	}
-	n := env.stampCount()
-	if !env.stamped || n == 0 || env.stamp0.tag != namespaceTag {
+	n := env.StampCount()
+	if !env.Stamped || n == 0 || env.StampAt(0).Tag != namespaceTag {
 		return false, nil
 	}
 	for i := range n {
-		if env.stampAt(i).version == 0 { // what a missing version reads as: never current
+		if env.StampAt(i).Version == 0 { // what a missing version reads as: never current
 			return false, nil
 		}
 	}
 	from := 0 // the first stamp not yet checked
 	if len(nsVersion) == 1 {
-		if nsVersion[0] != env.stamp0.version {
+		if nsVersion[0] != env.StampAt(0).Version {
 			return false, nil
 		}
 		from = 1
@@ -349,7 +350,7 @@ func (c *Cache[K, V]) validStamps(ctx context.Context, dk driver.Key, env envelo
 	g := c.groupOf(dk)
 	keys := make([]driver.VersionKey, 0, n-from)
 	for i := from; i < n; i++ {
-		keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: env.stampAt(i).tag, Group: g})
+		keys = append(keys, driver.VersionKey{Namespace: c.ns, Tag: env.StampAt(i).Tag, Group: g})
 	}
 	if n > 1 {
 		c.stats.tagLookups.Add(1)
@@ -359,7 +360,7 @@ func (c *Cache[K, V]) validStamps(ctx context.Context, dk driver.Key, env envelo
 		return false, err
 	}
 	for i := from; i < n; i++ {
-		if now[i-from] != env.stampAt(i).version {
+		if now[i-from] != env.StampAt(i).Version {
 			return false, nil
 		}
 	}
@@ -405,17 +406,17 @@ func (c *Cache[K, V]) newVersionTable() *versionTable {
 }
 
 // add registers the versions st names, for an entry of group g.
-func (t *versionTable) add(st *stamps, g int) {
-	for i := range st.stampCount() {
-		s := st.stampAt(i)
-		if s.tag == namespaceTag {
+func (t *versionTable) add(st *envelope.Stamps, g int) {
+	for i := range st.StampCount() {
+		s := st.StampAt(i)
+		if s.Tag == namespaceTag {
 			if t.nsAt[g] == 0 {
 				t.keys = append(t.keys, driver.VersionKey{Namespace: t.ns, Tag: namespaceTag, Group: g})
 				t.nsAt[g] = len(t.keys)
 			}
 			continue
 		}
-		k := driver.VersionKey{Namespace: t.ns, Tag: s.tag, Group: g}
+		k := driver.VersionKey{Namespace: t.ns, Tag: s.Tag, Group: g}
 		if t.tagAt == nil {
 			t.tagAt = map[driver.VersionKey]int{}
 		}
@@ -439,19 +440,19 @@ func (t *versionTable) read(ctx context.Context, c interface {
 }
 
 // valid reports whether an entry of group g stamped st is still current.
-func (t *versionTable) valid(st *stamps, g int) bool {
-	if !st.stamped || st.stampCount() == 0 || st.stamp0.tag != namespaceTag {
+func (t *versionTable) valid(st *envelope.Stamps, g int) bool {
+	if !st.Stamped || st.StampCount() == 0 || st.StampAt(0).Tag != namespaceTag {
 		return false
 	}
-	for i := range st.stampCount() {
-		s := st.stampAt(i)
+	for i := range st.StampCount() {
+		s := st.StampAt(i)
 		at := 0
-		if s.tag == namespaceTag {
+		if s.Tag == namespaceTag {
 			at = t.nsAt[g] - 1
 		} else {
-			at = t.tagAt[driver.VersionKey{Namespace: t.ns, Tag: s.tag, Group: g}]
+			at = t.tagAt[driver.VersionKey{Namespace: t.ns, Tag: s.Tag, Group: g}]
 		}
-		if s.version == 0 || at < 0 || at >= len(t.now) || t.now[at] != s.version {
+		if s.Version == 0 || at < 0 || at >= len(t.now) || t.now[at] != s.Version {
 			return false
 		}
 	}
@@ -462,22 +463,22 @@ func (t *versionTable) valid(st *stamps, g int) bool {
 // when that codec is built in, so a cache can change codec without a flush.
 // owned says b is the caller's to give away (fresh from a provider's Get),
 // so a codec may keep it instead of copying.
-func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope, bool) {
-	var env envelope
+func (c *Cache[K, V]) decode(dk driver.Key, b []byte, owned bool) (V, envelope.Envelope, bool) {
+	var env envelope.Envelope
 	v, ok := c.decodeInto(&env, dk, b, owned)
 	return v, env, ok
 }
 
 // decodeInto is decode writing the envelope into env, for loops over many
 // entries.
-func (c *Cache[K, V]) decodeInto(env *envelope, dk driver.Key, b []byte, owned bool) (V, bool) {
+func (c *Cache[K, V]) decodeInto(env *envelope.Envelope, dk driver.Key, b []byte, owned bool) (V, bool) {
 	var v V
-	if err := parseEnvelopeInto(env, b); err != nil {
-		*env = envelope{}
+	if err := envelope.ParseInto(env, b); err != nil {
+		*env = envelope.Envelope{}
 		c.undecodable(dk, err)
 		return v, false
 	}
-	if len(env.transforms) > 0 || c.pipe.sealed {
+	if len(env.Transforms) > 0 || c.pipe.sealed {
 		payload, buf, err := c.pipe.revert(dk, *env)
 		if err != nil {
 			if errors.Is(err, transform.ErrAuthentication) || errors.Is(err, errUnsealed) {
@@ -487,25 +488,25 @@ func (c *Cache[K, V]) decodeInto(env *envelope, dk driver.Key, b []byte, owned b
 			return v, false
 		}
 		defer c.bufs.put(buf)
-		if env.meta.negative && len(payload) != 0 {
-			c.undecodable(dk, fmt.Errorf("%w: a negative entry with a payload", errCorruptEnvelope))
+		if err := envelope.CheckNegative(env.Meta, payload); err != nil {
+			c.undecodable(dk, err)
 			return v, false
 		}
 		// The payload is in a pooled buffer, not the caller's to give away.
-		env.payload, owned = payload, false
+		env.Payload, owned = payload, false
 	}
-	if env.meta.negative {
+	if env.Meta.Negative {
 		return v, true // a cached absence has no payload
 	}
 	cd := c.codec
-	if env.codecID != cd.ID() {
+	if env.Codec != cd.ID() {
 		var ok bool
-		if cd, ok = codec.ByID(env.codecID); !ok {
-			c.undecodable(dk, fmt.Errorf("valcache: unknown codec id %d", env.codecID))
+		if cd, ok = codec.ByID(env.Codec); !ok {
+			c.undecodable(dk, fmt.Errorf("valcache: unknown codec id %d", env.Codec))
 			return v, false
 		}
 	}
-	v, err := decodeValue[V](cd, env.payload, owned)
+	v, err := decodeValue[V](cd, env.Payload, owned)
 	if err != nil {
 		c.undecodable(dk, err)
 		var zero V

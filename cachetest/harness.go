@@ -45,7 +45,10 @@ func groups() []group {
 			_, values := p.(driver.ValueSwapper)
 			return skipUnless(t, bytes || values, "provider cannot compare and swap; Compute reports ErrNotSupported")
 		}},
-		{prefix: "Transform/", cases: transformCases},
+		{prefix: "Transform/", cases: transformRuleCases},
+		{prefix: "Transform/", cases: transformCases, ready: func(t *testing.T, p driver.Provider) bool {
+			return skipUnless(t, !keepsValues(p), "provider keeps Go values; valcache.New refuses transformers (Transform/AppliedOrRefused)")
+		}},
 		{prefix: "Fields/", cases: fieldCases, ready: func(t *testing.T, p driver.Provider) bool {
 			_, ok := driver.Find[session.FieldStore](p)
 			return skipUnless(t, ok, "provider keeps no field entries")

@@ -11,11 +11,12 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 )
 
-func transformZstd(t *testing.T) *transform.Zstd {
+func transformZstd(t *testing.T) *zstd.Transformer {
 	t.Helper()
-	z, err := transform.NewZstd(transform.ZstdOptions{MinSize: 64})
+	z, err := zstd.New(zstd.Options{MinSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +46,45 @@ func transformAES(t *testing.T, current uint32, others ...uint32) *transform.AES
 	return a
 }
 
-// transformCases run with compression and encryption configured. On an
-// in-process provider typed values bypass the pipeline; the cases hold
-// there too.
+// keepsValues reports whether p keeps Go values, on which valcache.New
+// refuses transformers.
+func keepsValues(p driver.Provider) bool {
+	_, ok := p.(driver.ValueStore)
+	return ok
+}
+
+// transformRuleCases hold on every provider: transformers are applied or
+// refused, never ignored.
+var transformRuleCases = []testCase{
+	{"AppliedOrRefused", func(t *testing.T, p driver.Provider, _ Harness) {
+		opts := valcache.Options[string, string]{Namespace: namespace(t), Transformers: []transform.Transformer{transformAES(t, 1)}}
+		c, err := valcache.New(p, opts)
+		if keepsValues(p) {
+			// No step would run on typed values: a value meant to be
+			// sealed would sit in the clear.
+			if !errors.Is(err, valcache.ErrTransformersNeedBytes) || !errors.Is(err, valcache.ErrInvalidOptions) || c != nil {
+				t.Fatalf("New with transformers on a provider that keeps Go values: cache %v, error %v; want no cache and ErrTransformersNeedBytes", c != nil, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("New with transformers on a provider that stores bytes: %v", err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		secret := "a value that reaches the store sealed"
+		if err := c.Set(ctxFor(t), "k", secret); err != nil {
+			t.Fatal(err)
+		}
+		stored, found, err := p.Get(ctxFor(t), driver.Key{Namespace: opts.Namespace, ID: "k"})
+		if err != nil || !found || bytes.Contains(stored, []byte(secret)) {
+			t.Fatalf("stored bytes found=%v err=%v, hold the plaintext: %v; want them sealed", found, err, bytes.Contains(stored, []byte(secret)))
+		}
+		wantGet(t, c, "k", secret)
+	}},
+}
+
+// transformCases run with compression and encryption configured, on
+// providers that store bytes.
 var transformCases = []testCase{
 	{"EveryCodecThroughEveryChain", func(t *testing.T, p driver.Provider, _ Harness) {
 		z, a := transformZstd(t), transformAES(t, 1)
@@ -99,14 +136,12 @@ var transformCases = []testCase{
 		wantGet(t, c, "old", "sealed with 1")
 		wantGet(t, c, "new", "sealed with 2")
 		// A cache holding key 2 alone reads the new entry, and the old one
-		// is a clean miss wherever the provider stores bytes only. (Caches
-		// of one process share typed entries, and two-level copies, which
-		// were opened when they were written or read.)
+		// is a clean miss wherever the provider keeps no in-process copies.
+		// (Caches of one process share two-level copies, which were opened
+		// when they were written or read.)
 		only2 := newCache(t, p, valcache.Options[string, string]{Namespace: c.Namespace(), Transformers: []transform.Transformer{transformAES(t, 2)}})
 		wantGet(t, only2, "new", "sealed with 2")
-		_, stores := p.(driver.ValueStore)
-		_, copies := p.(driver.NearCache)
-		if !stores && !copies {
+		if _, copies := p.(driver.NearCache); !copies {
 			wantNoGet(t, only2, "old")
 			if s := only2.Stats(); s.DecodeErrors != 1 {
 				t.Fatalf("stats %+v, want the old entry counted", s)
@@ -114,9 +149,6 @@ var transformCases = []testCase{
 		}
 	}},
 	{"AlteredSealedBytesAreMisses", func(t *testing.T, p driver.Provider, _ Harness) {
-		if _, stores := p.(driver.ValueStore); stores {
-			t.Skip("the provider keeps typed values; no bytes to alter")
-		}
 		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
 		ns := c.Namespace()
 		for _, k := range []string{"a", "b"} {
@@ -145,9 +177,12 @@ var transformCases = []testCase{
 	}},
 }
 
-// transformTagCases need a provider that keeps versions.
+// transformTagCases need a provider that keeps versions and stores bytes.
 var transformTagCases = []testCase{
 	{"TagsSurviveTheChain", func(t *testing.T, p driver.Provider, _ Harness) {
+		if keepsValues(p) {
+			t.Skip("the provider keeps Go values; valcache.New refuses transformers (Transform/AppliedOrRefused)")
+		}
 		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
 		ctx := ctxFor(t)
 		v := strings.Repeat("tagged ", 30)

@@ -268,23 +268,33 @@ func TestGobNilPointer(t *testing.T) {
 	}
 }
 
-// garbage is a set of inputs no decoder may panic on.
-func garbage() [][]byte {
-	in := [][]byte{
+// garbage is a set of inputs every decoder must refuse or decode, never
+// panic on. cut marks the strict prefixes of a valid encoding, which must
+// be refused: read as a value, a cut-short entry would be a wrong hit.
+func garbage() []garbageInput {
+	var in []garbageInput
+	for _, b := range [][]byte{
 		nil, {}, {0}, {0xc1}, {0xff}, {0x80}, {0x7f, 0x00}, []byte("{"), []byte("null"),
 		[]byte(`{"id":1e400}`), bytes.Repeat([]byte{0x91}, 100000), bytes.Repeat([]byte("["), 100000),
 		bytes.Repeat([]byte{0xff}, 64), {0xdd, 0xff, 0xff, 0xff, 0xff}, {0xc6, 0xff, 0xff, 0xff, 0xff},
+	} {
+		in = append(in, garbageInput{b: b})
 	}
 	for _, c := range structCodecs() {
 		data, _ := c.Append(nil, sampleRecord())
 		for i := range data {
-			in = append(in, data[:i])
+			in = append(in, garbageInput{b: data[:i], cut: c.Name()})
 			flipped := bytes.Clone(data)
 			flipped[i] ^= 0xff
-			in = append(in, flipped)
+			in = append(in, garbageInput{b: flipped})
 		}
 	}
 	return in
+}
+
+type garbageInput struct {
+	b   []byte
+	cut string // the codec whose encoding b is a strict prefix of, if any
 }
 
 func decodeTargets() []func() any {
@@ -309,12 +319,60 @@ func decodeTargets() []func() any {
 	}
 }
 
+// TestDecodeGarbage: whatever the input, Decode returns the codec's own
+// error or a value, and a cut-short encoding is always an error. No error
+// may be a recovered panic: recoverPanic is the last line of defence, and a
+// library that panics on garbage means a guard in front of it (the msgpack
+// and gob scans, the target check) let through what it cannot take.
 func TestDecodeGarbage(t *testing.T) {
 	for _, c := range allCodecs() {
-		for _, in := range garbage() {
+		for n, in := range garbage() {
 			for _, target := range decodeTargets() {
-				_ = c.Decode(in, target()) // must not panic
+				dst := target()
+				err := c.Decode(in.b, dst)
+				switch {
+				case err == nil && in.cut == c.Name():
+					t.Errorf("%s: %d of its own bytes decoded into %T, want an error for a cut-short encoding", c.Name(), len(in.b), dst)
+				case err == nil:
+				case strings.Contains(err.Error(), ": panic: "):
+					t.Errorf("%s: garbage %d (%d bytes) into %T: the decoder panicked, which a guard must prevent: %v", c.Name(), n, len(in.b), dst, err)
+				case !strings.HasPrefix(err.Error(), "codec: "+c.Name()+": decode: ") && !errors.Is(err, ErrUnsupportedType):
+					t.Errorf("%s: garbage %d into %T: error %q is not the codec's", c.Name(), n, dst, err)
+				}
 			}
 		}
+	}
+}
+
+// panicky panics in every encoding's unmarshal hook, as a user type or a
+// library bug might.
+type panicky struct{}
+
+func (*panicky) UnmarshalJSON([]byte) error     { panic("unmarshal hook") }
+func (*panicky) GobDecode([]byte) error         { panic("unmarshal hook") }
+func (*panicky) UnmarshalMsgpack([]byte) error  { panic("unmarshal hook") }
+func (panicky) MarshalJSON() ([]byte, error)    { return []byte(`"x"`), nil }
+func (panicky) GobEncode() ([]byte, error)      { return []byte("x"), nil }
+func (panicky) MarshalMsgpack() ([]byte, error) { return []byte{0xa1, 'x'}, nil }
+
+// A panic inside a decode becomes that decode's error, named as a panic,
+// rather than crashing the reader or passing for success; the codec then
+// still decodes what is valid.
+func TestDecodePanicBecomesError(t *testing.T) {
+	for _, c := range structCodecs() {
+		data, err := c.Append(nil, panicky{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		err = c.Decode(data, new(panicky))
+		if err == nil || !strings.HasPrefix(err.Error(), "codec: "+c.Name()+": decode: panic: ") || !strings.Contains(err.Error(), "unmarshal hook") {
+			t.Errorf("%s: a panicking unmarshal hook: error %v, want it reported as the decode's panic", c.Name(), err)
+		}
+		good, _ := c.Append(nil, sampleRecord())
+		var back record
+		if err := c.Decode(good, &back); err != nil {
+			t.Fatalf("%s: after a panic, a valid payload: %v", c.Name(), err)
+		}
+		equalRecord(t, back, sampleRecord())
 	}
 }

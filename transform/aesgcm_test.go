@@ -48,7 +48,7 @@ func TestKeyringKeepsNoSecret(t *testing.T) {
 func TestAESGCMRoundTrip(t *testing.T) {
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
 	aad := []byte("ns\x00key\x00header")
-	for _, in := range [][]byte{{}, []byte("v"), text(4 << 10), noise(256 << 10)} {
+	for _, in := range [][]byte{{}, []byte("v"), noise(4 << 10), noise(256 << 10)} {
 		out, err := a.Apply([]byte("hdr"), in, aad)
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ func TestAESGCMFreshNonces(t *testing.T) {
 func TestAESGCMRefusesTampering(t *testing.T) {
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)}, transform.Key{ID: 2, Secret: secret(2)})
 	aad := []byte("namespace/key/header")
-	good, _ := a.Apply(nil, text(300), aad)
+	good, _ := a.Apply(nil, noise(300), aad)
 	tamper := func(i int) []byte {
 		b := append([]byte(nil), good...)
 		b[i] ^= 1

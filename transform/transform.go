@@ -1,13 +1,15 @@
 // Package transform holds the steps a cache can chain after its codec:
-// compression (Zstd) and authenticated encryption (AESGCM).
+// authenticated encryption (AESGCM) here, compression in package
+// transform/zstd, which only programs that compress link.
 //
 // The cache encodes a value with its codec, then passes the bytes through
 // each transformer of its chain in order, and records their ids in the
 // entry's envelope; reading undoes them in reverse order, choosing each
 // step by the id recorded rather than by the cache's configuration. A
 // chain can therefore change without a flush: entries written under the
-// old chain still read, or are a clean miss when they need a secret the
-// reader does not hold.
+// old chain still read, or are a clean miss when they need a step the
+// reader does not list (DecodeOnly lists one for reading alone) or a
+// secret it does not hold.
 //
 // Like codec payloads, a transformer's input on the way back is untrusted:
 // Revert must never panic, must bound what it allocates, and must not keep
@@ -16,6 +18,7 @@ package transform
 
 import (
 	"fmt"
+	"reflect"
 )
 
 // Transformer is one reversible step applied to encoded values.
@@ -47,10 +50,39 @@ type Authenticator interface {
 	Authenticates() bool
 }
 
-// Ids of the package's transformers. Like codec ids they are persisted in
-// entries, so each keeps its meaning forever; zero is never assigned. Ids
-// below FirstCustomID are reserved for this package; a transformer of your
-// own takes an id from FirstCustomID up.
+// Bounded is implemented by transformers whose Revert may produce more
+// than it was given (decompression). A cache bounds what every step of a
+// read may produce by the largest MaxDecodedSize of its chain, or by
+// DefaultMaxDecodedSize when no step declares one, so that steps cannot
+// multiply the bound. Zero declares none.
+type Bounded interface {
+	MaxDecodedSize() int
+}
+
+// DefaultMaxDecodedSize bounds what one entry may decode to through a chain
+// none of whose steps declares a bound, so that a small crafted entry cannot
+// make a reader allocate gigabytes.
+const DefaultMaxDecodedSize = 64 << 20
+
+// MaxDecodedSize returns the bound a cache applies to every step of chain's
+// reads: the largest a step declares (Bounded), else DefaultMaxDecodedSize.
+func MaxDecodedSize(chain []Transformer) int {
+	bound := 0
+	for _, t := range chain {
+		if b, ok := t.(Bounded); ok {
+			bound = max(bound, b.MaxDecodedSize())
+		}
+	}
+	if bound <= 0 {
+		return DefaultMaxDecodedSize
+	}
+	return bound
+}
+
+// Ids of the module's transformers (AESGCM here, zstd in transform/zstd).
+// Like codec ids they are persisted in entries, so each keeps its meaning
+// forever; zero is never assigned. Ids below FirstCustomID are reserved for
+// this module; a transformer of your own takes an id from FirstCustomID up.
 const (
 	IDZstd   byte = 1
 	IDAESGCM byte = 2
@@ -63,8 +95,9 @@ const (
 const MaxChain = 8
 
 // CheckChain reports why chain cannot be a cache's transformer chain:
-// a nil transformer, id zero, an id used twice, an id reserved for this
-// package held by another type, or more than MaxChain steps.
+// a nil transformer, id zero, an id used twice (a DecodeOnly step
+// included), an id reserved for this module held by another type, or more
+// than MaxChain steps.
 func CheckChain(chain []Transformer) error {
 	if len(chain) > MaxChain {
 		return fmt.Errorf("transform: a chain of %d transformers is longer than %d", len(chain), MaxChain)
@@ -81,23 +114,31 @@ func CheckChain(chain []Transformer) error {
 		case seen[id]:
 			return fmt.Errorf("transform: id %d appears twice in the chain", id)
 		case id < FirstCustomID && !builtin(t):
-			return fmt.Errorf("transform: %s (%T) has id %d, reserved for this package; use %d or above", t.Name(), t, id, FirstCustomID)
+			return fmt.Errorf("transform: %s (%T) has id %d, reserved for this module; use %d or above", t.Name(), t, id, FirstCustomID)
 		}
 		seen[id] = true
 	}
 	return nil
 }
 
-// builtin reports whether t is one of this package's transformers with its
-// own id.
+// reservedBy names the type that holds each reserved id. The zstd type is
+// named, not referred to, so that this package does not link zstd.
+var reservedBy = map[byte]string{
+	IDZstd:   "github.com/valcache/valcache/transform/zstd.Transformer",
+	IDAESGCM: "github.com/valcache/valcache/transform.AESGCM",
+}
+
+// builtin reports whether t (or the step a DecodeOnly wraps) is the
+// module's transformer that holds t's id.
 func builtin(t Transformer) bool {
-	switch t.(type) {
-	case *Zstd:
-		return t.ID() == IDZstd
-	case *AESGCM:
-		return t.ID() == IDAESGCM
+	if d, ok := t.(decodeOnly); ok {
+		t = d.Transformer
 	}
-	return false
+	typ := reflect.TypeOf(t)
+	if typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	return reservedBy[t.ID()] == typ.PkgPath()+"."+typ.Name()
 }
 
 // Authenticates reports whether t authenticates (see Authenticator).

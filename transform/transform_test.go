@@ -2,14 +2,12 @@ package transform_test
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/valcache/valcache/transform"
+	"github.com/valcache/valcache/transform/zstd"
 	"go.uber.org/goleak"
 )
 
@@ -17,9 +15,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func secret(seed byte) []byte { return bytes.Repeat([]byte{seed}, transform.KeySize) }
 
-func newZstd(t testing.TB, o transform.ZstdOptions) *transform.Zstd {
-	t.Helper()
-	z, err := transform.NewZstd(o)
+// compressor is package zstd's step, the one that holds the reserved id
+// transform.IDZstd; the tests here only chain it.
+func compressor(t testing.TB, o zstd.Options) transform.Transformer {
+	z, err := zstd.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,17 +39,6 @@ func newAES(t testing.TB, current transform.Key, others ...transform.Key) *trans
 	return a
 }
 
-// text is compressible input of about n bytes: JSON-like lines with
-// varying numbers.
-func text(n int) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	var b strings.Builder
-	for b.Len() < n {
-		fmt.Fprintf(&b, `{"sku":"SKU-%05d","price":%d.%02d,"stock":%d},`, r.IntN(100000), r.IntN(500), r.IntN(100), r.IntN(1000))
-	}
-	return []byte(b.String()[:n])
-}
-
 func noise(n int) []byte {
 	b := make([]byte, n)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -61,7 +49,7 @@ func noise(n int) []byte {
 }
 
 func TestCheckChain(t *testing.T) {
-	z := newZstd(t, transform.ZstdOptions{})
+	z := compressor(t, zstd.Options{})
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
 	if err := transform.CheckChain([]transform.Transformer{z, a}); err != nil {
 		t.Fatalf("zstd, aes-gcm: %v", err)
@@ -70,11 +58,14 @@ func TestCheckChain(t *testing.T) {
 		t.Fatalf("empty chain: %v", err)
 	}
 	for name, chain := range map[string][]transform.Transformer{
-		"nil":         {z, nil},
-		"duplicate":   {z, z},
-		"zero id":     {custom{id: 0}},
-		"reserved id": {custom{id: transform.IDZstd}},
-		"too long":    {custom{id: 200}, custom{id: 201}, custom{id: 202}, custom{id: 203}, custom{id: 204}, custom{id: 205}, custom{id: 206}, custom{id: 207}, custom{id: 208}},
+		"nil":                                  {z, nil},
+		"duplicate":                            {z, z},
+		"zero id":                              {custom{id: 0}},
+		"reserved id":                          {custom{id: transform.IDZstd}},
+		"reserved id, decode-only":             {transform.DecodeOnly(custom{id: transform.IDAESGCM})},
+		"decode-only nil":                      {transform.DecodeOnly(nil)},
+		"listed twice, once for decoding only": {z, transform.DecodeOnly(z)},
+		"too long":                             {custom{id: 200}, custom{id: 201}, custom{id: 202}, custom{id: 203}, custom{id: 204}, custom{id: 205}, custom{id: 206}, custom{id: 207}, custom{id: 208}},
 	} {
 		if err := transform.CheckChain(chain); err == nil || !strings.HasPrefix(err.Error(), "transform: ") {
 			t.Errorf("%s: CheckChain = %v, want a transform: error", name, err)
@@ -98,131 +89,36 @@ func (c custom) Apply(dst, src, _ []byte) ([]byte, error) {
 }
 func (c custom) Revert(dst, src, aad []byte) ([]byte, error) { return c.Apply(dst, src, aad) }
 
-func TestZstdRoundTrip(t *testing.T) {
-	z := newZstd(t, transform.ZstdOptions{})
-	for _, in := range [][]byte{{}, []byte("short"), text(511), text(512), text(4 << 10), text(256 << 10), noise(4 << 10)} {
-		prefix := []byte("keep")
-		out, err := z.Apply(append([]byte(nil), prefix...), in, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(out, prefix) {
-			t.Fatal("Apply overwrote dst")
-		}
-		back, err := z.Revert([]byte("x"), out[len(prefix):], nil)
-		if err != nil {
-			t.Fatalf("%d bytes: %v", len(in), err)
-		}
-		if !bytes.Equal(back[1:], in) || back[0] != 'x' {
-			t.Fatalf("%d bytes: round trip changed the value", len(in))
-		}
+// A decode-only step reverts as the step it wraps, never applies, and
+// keeps the wrapped step's bound and authentication.
+func TestDecodeOnly(t *testing.T) {
+	z := compressor(t, zstd.Options{MinSize: 1, MaxDecodedSize: 1 << 30})
+	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
+	dz, da := transform.DecodeOnly(z), transform.DecodeOnly(a)
+	if err := transform.CheckChain([]transform.Transformer{dz, da}); err != nil {
+		t.Fatalf("a decode-only chain: %v", err)
 	}
-}
-
-func TestZstdThresholdAndIncompressible(t *testing.T) {
-	z := newZstd(t, transform.ZstdOptions{MinSize: 1000})
-	small := text(999)
-	out, _ := z.Apply(nil, small, nil)
-	if out[0] != 0 || !bytes.Equal(out[1:], small) {
-		t.Fatal("a value below MinSize was not stored as it is")
+	if !transform.IsDecodeOnly(dz) || transform.IsDecodeOnly(z) || transform.DecodeOnly(dz) != dz {
+		t.Fatal("IsDecodeOnly, or DecodeOnly of a decode-only step, is wrong")
 	}
-	big := text(64 << 10)
-	out, _ = z.Apply(nil, big, nil)
-	if out[0] != 1 || len(out) > len(big)/2 {
-		t.Fatalf("64 KiB of JSON: mode %d, %d bytes; want compressed to under half", out[0], len(out))
+	if dz.ID() != z.ID() || dz.Name() != z.Name() {
+		t.Fatalf("decode-only zstd is %d %q", dz.ID(), dz.Name())
 	}
-	random := noise(64 << 10)
-	out, _ = z.Apply(nil, random, nil)
-	if out[0] != 0 || len(out) != len(random)+1 {
-		t.Fatalf("random bytes: mode %d, %d bytes; want stored, one byte longer", out[0], len(out))
+	if out, err := dz.Apply([]byte("x"), []byte("value"), nil); err == nil || string(out) != "x" || !strings.HasPrefix(err.Error(), "transform: ") {
+		t.Fatalf("Apply of a decode-only step = %q, %v; want dst and a transform: error", out, err)
 	}
-}
-
-func TestZstdRefusesBombs(t *testing.T) {
-	big := newZstd(t, transform.ZstdOptions{MinSize: 1})
-	bomb, _ := big.Apply(nil, make([]byte, 1<<20), nil)
-	if len(bomb) > 1<<10 {
-		t.Fatalf("1 MiB of zeros compressed to %d bytes", len(bomb))
+	in := bytes.Repeat([]byte("compressible "), 100)
+	packed, _ := z.Apply(nil, in, nil)
+	if back, err := dz.Revert(nil, packed, nil); err != nil || !bytes.Equal(back, in) {
+		t.Fatalf("Revert through the decode-only step: %v", err)
 	}
-	small := newZstd(t, transform.ZstdOptions{MaxDecodedSize: 64 << 10})
-	if _, err := small.Revert(nil, bomb, nil); !errors.Is(err, transform.ErrTooLarge) {
-		t.Fatalf("1 MiB with a 64 KiB limit: %v, want ErrTooLarge", err)
+	if !transform.Authenticates(da) || transform.Authenticates(dz) {
+		t.Fatal("a decode-only step does not authenticate as the step it wraps")
 	}
-	// A frame that does not declare its size is bounded while decoding.
-	streamed := streamedFrame(t, make([]byte, 1<<20))
-	if _, err := small.Revert(nil, append([]byte{1}, streamed...), nil); !errors.Is(err, transform.ErrTooLarge) && !errors.Is(err, transform.ErrCorrupt) {
-		t.Fatalf("an undeclared 1 MiB frame with a 64 KiB limit: %v, want an error", err)
+	if got := transform.MaxDecodedSize([]transform.Transformer{da, dz}); got != 1<<30 {
+		t.Fatalf("MaxDecodedSize of a chain with a decode-only zstd = %d, want its bound", got)
 	}
-	if back, err := big.Revert(nil, append([]byte{1}, streamed...), nil); err != nil || len(back) != 1<<20 {
-		t.Fatalf("the undeclared frame within the limit: %d bytes, %v", len(back), err)
-	}
-}
-
-func TestZstdRejectsCorruptInput(t *testing.T) {
-	z := newZstd(t, transform.ZstdOptions{MinSize: 1})
-	good, _ := z.Apply(nil, text(8<<10), nil)
-	flipped := append([]byte(nil), good...)
-	flipped[len(flipped)/2] ^= 0x40
-	for name, in := range map[string][]byte{
-		"empty":     {},
-		"bad mode":  {7, 1, 2},
-		"truncated": good[:len(good)/2],
-		"flipped":   flipped,
-		"not zstd":  append([]byte{1}, text(100)...),
-	} {
-		if _, err := z.Revert(nil, in, nil); !errors.Is(err, transform.ErrCorrupt) {
-			t.Errorf("%s: %v, want ErrCorrupt", name, err)
-		}
-	}
-}
-
-func TestZstdOptions(t *testing.T) {
-	for _, o := range []transform.ZstdOptions{{MinSize: -1}, {Level: 23}, {Level: -1}, {MaxDecodedSize: -1}} {
-		if _, err := transform.NewZstd(o); !errors.Is(err, transform.ErrInvalidOptions) {
-			t.Errorf("%+v: %v, want ErrInvalidOptions", o, err)
-		}
-	}
-	for _, level := range []int{1, 3, 7, 19} {
-		z := newZstd(t, transform.ZstdOptions{Level: level, MinSize: 1})
-		in := text(16 << 10)
-		out, _ := z.Apply(nil, in, nil)
-		if back, err := z.Revert(nil, out, nil); err != nil || !bytes.Equal(back, in) {
-			t.Fatalf("level %d: %v", level, err)
-		}
-	}
-}
-
-// Several frames decode to their concatenation and skippable frames to
-// nothing, as the format has them, as long as the headers show the whole
-// fits in the bound (a frame that declares no size counts for the most its
-// blocks can produce); otherwise they are refused before anything is
-// decoded.
-func TestZstdReadsConcatenatedAndSkippableFrames(t *testing.T) {
-	z := newZstd(t, transform.ZstdOptions{MinSize: 1, MaxDecodedSize: 512 << 10})
-	one, two := text(100<<10), text(50<<10)
-	a, _ := z.Apply(nil, one, nil)
-	b, _ := z.Apply(nil, two, nil)
-	var streamed bytes.Buffer
-	w, err := zstd.NewWriter(&streamed, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = w.Write(two)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	skip := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'p', 'a', 'd'}
-	in := append(append(append(append([]byte(nil), a...), skip...), b[1:]...), streamed.Bytes()...)
-	back, err := z.Revert(nil, in, nil)
-	if want := append(append(append([]byte(nil), one...), two...), two...); err != nil || !bytes.Equal(back, want) {
-		t.Fatalf("three frames and a skippable one: %d bytes, %v; want %d bytes", len(back), err, len(want))
-	}
-	c, _ := z.Apply(nil, text(450<<10), nil)
-	if _, err := z.Revert(nil, append(append([]byte(nil), a...), c[1:]...), nil); !errors.Is(err, transform.ErrTooLarge) {
-		t.Fatalf("frames declaring 550 KiB in all with a 512 KiB limit: %v, want ErrTooLarge", err)
-	}
-	flushed := streamedFrame(t, text(256<<10)) // 64 blocks, each of which could hold 128 KiB
-	if _, err := z.Revert(nil, append([]byte{1}, flushed...), nil); !errors.Is(err, transform.ErrTooLarge) {
-		t.Fatalf("a frame of undeclared size whose blocks may hold 8 MiB, with a 512 KiB limit: %v, want ErrTooLarge", err)
+	if got := transform.MaxDecodedSize([]transform.Transformer{a}); got != transform.DefaultMaxDecodedSize {
+		t.Fatalf("MaxDecodedSize without a bounded step = %d, want the default", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/lock"
 	"github.com/valcache/valcache/valkeystore"
@@ -79,7 +80,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		if !e.Found || e.Key != p.EntryKeyName(driver.Key{Namespace: "users", ID: "100"}) || e.TTL <= 0 || e.TTL > time.Minute || e.Marker != "" {
 			t.Fatalf("entry %+v", e)
 		}
-		info, err := valcache.DescribeEntry(e.Value)
+		info, err := envelope.Describe(e.Value)
 		if err != nil || info.Value != `"tagged"` || len(info.Stamps) != 3 || info.Stamps[1].Tag != "team:1" {
 			t.Fatalf("described %+v, %v", info, err)
 		}

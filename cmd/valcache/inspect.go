@@ -16,6 +16,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valcache/valcache/valkeystore"
 )
@@ -357,7 +358,7 @@ func shownFields(fields map[string][]byte) []shownField {
 // describe fills out from the stored bytes, and compares the entry's stamps
 // with the versions stored now.
 func (in *inspection) describe(ctx context.Context, ns string, b []byte, out *shownEntry) error {
-	info, err := valcache.DescribeEntry(b)
+	info, err := envelope.Describe(b)
 	if err != nil {
 		out.Note = "not readable as an entry (a cache reads it as a miss): " + err.Error()
 		out.PayloadBytes = len(b)

@@ -1,4 +1,4 @@
-package valcache
+package envelope
 
 import (
 	"bytes"
@@ -13,11 +13,11 @@ import (
 	"github.com/valcache/valcache/transform"
 )
 
-// EntryInfo is what DescribeEntry reads from a stored entry: everything its
-// envelope says, and its value when that can be shown without the caller's
-// types or secrets. It is for tools that look at a store from outside, such
-// as the valcache command's inspect.
-type EntryInfo struct {
+// Info is what Describe reads from a stored entry: everything its envelope
+// says, and its value when that can be shown without the caller's types or
+// secrets. It is for tools that look at a store from outside, such as the
+// valcache command's inspect.
+type Info struct {
 	Format    byte   // envelope layout version
 	Flags     byte   // raw flag bits
 	Codec     byte   // codec id of the payload
@@ -26,7 +26,7 @@ type EntryInfo struct {
 	// Stamps are the versions the entry was written under: the namespace's
 	// first (Tag ""), then one per tag. An entry is current while every
 	// stamp equals the version now stored.
-	Stamps []TagStamp
+	Stamps []Stamp
 
 	// Written and FreshFor are set when the cache keeps times (stale serving
 	// or refresh-ahead); zero otherwise.
@@ -52,59 +52,47 @@ type EntryInfo struct {
 	ValueNote string
 }
 
-// ErrCorruptEntry is wrapped by DescribeEntry's error for bytes that are not
-// an entry (truncated, of an unknown format, or with unknown flags).
-var ErrCorruptEntry = errCorruptEnvelope
-
-// TagStamp is one version an entry was stamped with.
-type TagStamp struct {
-	Tag     string // "" for the namespace's own version
-	Version uint64
-}
-
-// maxDescribedValue bounds the size of EntryInfo.Value built from a payload;
+// maxDescribedValue bounds the size of Info.Value built from a payload;
 // longer values are cut and the cut noted.
 const maxDescribedValue = 64 << 10
 
-// DescribeEntry parses bytes as stored by a cache (a provider's value for an
+// Describe parses bytes as stored by a cache (a provider's value for an
 // entry key). It never panics; bytes that are not an entry are an error
-// wrapping ErrCorruptEntry. A payload that cannot be decoded generically is
-// not an error: EntryInfo.ValueNote says why Value is empty.
-func DescribeEntry(b []byte) (EntryInfo, error) {
-	env, err := parseEnvelope(b)
+// wrapping ErrCorrupt. A payload that cannot be decoded generically is not
+// an error: Info.ValueNote says why Value is empty.
+func Describe(b []byte) (Info, error) {
+	env, err := Parse(b)
 	if err != nil {
-		return EntryInfo{}, err
+		return Info{}, err
 	}
-	info := EntryInfo{
+	info := Info{
 		Format:       b[0],
 		Flags:        b[1],
-		Codec:        env.codecID,
-		CodecName:    "codec " + strconv.Itoa(int(env.codecID)),
-		Written:      env.meta.written,
-		FreshFor:     env.meta.freshFor,
-		Negative:     env.meta.negative,
-		PayloadBytes: len(env.payload),
+		Codec:        env.Codec,
+		CodecName:    "codec " + strconv.Itoa(int(env.Codec)),
+		Stamps:       env.StampList(),
+		Written:      env.Meta.Written,
+		FreshFor:     env.Meta.FreshFor,
+		Negative:     env.Meta.Negative,
+		PayloadBytes: len(env.Payload),
 	}
-	c, known := codec.ByID(env.codecID)
+	c, known := codec.ByID(env.Codec)
 	if known {
 		info.CodecName = c.Name()
 	}
-	for _, s := range env.stampList() {
-		info.Stamps = append(info.Stamps, TagStamp{Tag: s.tag, Version: s.version})
-	}
-	for _, id := range env.transforms {
+	for _, id := range env.Transforms {
 		info.Transforms = append(info.Transforms, id)
 		info.TransformNames = append(info.TransformNames, transformName(id))
 	}
 	switch {
 	case info.Negative:
 		info.ValueNote = "a recorded absence: no value"
-	case len(env.transforms) > 0:
+	case len(env.Transforms) > 0:
 		info.ValueNote = "transformed; reading it needs the cache's transformers"
 	case !known:
 		info.ValueNote = "written by a codec that is not built in"
 	default:
-		info.Value, info.ValueNote = describePayload(env.codecID, c, env.payload)
+		info.Value, info.ValueNote = describePayload(env.Codec, c, env.Payload)
 	}
 	return info, nil
 }
