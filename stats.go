@@ -16,7 +16,7 @@ type Stats struct {
 	Hits, L1Hits, L2Hits uint64
 
 	// Misses counts reads the cache could not answer: GetIfPresent and
-	// GetMany keys found absent, and Get, Fetch and GetManyWith keys that
+	// GetManyIfPresent keys found absent, and Get, Fetch and GetMany keys that
 	// went to a loader (or joined a load under way).
 	Misses uint64
 

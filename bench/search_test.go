@@ -93,7 +93,7 @@ func scanQuery(ctx context.Context, c *valcache.Cache[string, listing], sc drive
 		for i, k := range keys {
 			ids[i] = k.ID
 		}
-		values, err := c.GetMany(ctx, ids)
+		values, err := c.GetManyIfPresent(ctx, ids)
 		if err != nil {
 			return 0, err
 		}

@@ -123,7 +123,7 @@ var computeCases = []testCase{
 	{"ComputeKeepsTheEntrysExpiryUnlessGivenOne", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, int]{})
 		ctx := ctxFor(t)
-		if err := c.SetWithTTL(ctx, "k", 1, 300*time.Millisecond); err != nil {
+		if err := c.SetWith(ctx, "k", 1, valcache.SetOptions{TTL: 300 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 		inc := func(old int, _ bool) (int, valcache.ComputeOp, error) { return old + 1, valcache.ComputeSet, nil }

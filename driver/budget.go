@@ -32,7 +32,7 @@ type Budgets struct {
 	// the loader), GetIfPresent, Set, Delete and their steps.
 	Single time.Duration
 	// Bulk bounds calls about many keys: GetMany, SetMany, DeleteMany,
-	// GetManyWith (apart from the loader).
+	// GetMany (apart from the loader).
 	Bulk time.Duration
 	// Flush bounds calls about a whole namespace: Clear, InvalidateTags,
 	// Purge.

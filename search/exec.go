@@ -247,7 +247,7 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 			keys = append(keys, k)
 			ids = append(ids, i)
 		}
-		values, err := x.cache.GetMany(ctx, keys)
+		values, err := x.cache.GetManyIfPresent(ctx, keys)
 		unread, err := unreadKeys[K](err)
 		if err != nil {
 			return nil, 0, err
