@@ -177,14 +177,14 @@ var cacheCases = []testCase{
 		}
 		untilGone(t, c, "k", time.Second)
 		if err := c.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{TTL: -5 * time.Second}); !errors.Is(err, valcache.ErrInvalidTTL) {
-			t.Fatalf("SetWithTTL(-5s): got %v, want ErrInvalidTTL", err)
+			t.Fatalf("SetWith(TTL: -5s): got %v, want ErrInvalidTTL", err)
 		}
 	}},
 	{"VeryLongTTLIsAccepted", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		for _, ttl := range []time.Duration{time.Duration(math.MaxInt64), 200 * 365 * 24 * time.Hour} {
 			if err := c.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{TTL: ttl}); err != nil {
-				t.Fatalf("SetWithTTL(%v): %v", ttl, err)
+				t.Fatalf("SetWith(TTL: %v): %v", ttl, err)
 			}
 			wantGet(t, c, "k", "v")
 		}

@@ -276,8 +276,8 @@ var tagCases = []testCase{
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetWith(ctx, "k", "v", valcache.SetOptions{Stamp: st, Tags: []string{"y"}}); err == nil {
-			t.Fatal("SetWith with both Tags and Stamp succeeded")
+		if err := c.SetWith(ctx, "k", "v", valcache.SetOptions{Stamp: st, Tags: []string{""}}); !errors.Is(err, valcache.ErrEmptyTag) {
+			t.Fatalf("empty tag beside a stamp: %v, want ErrEmptyTag", err)
 		}
 		wantNoGet(t, c, "k")
 		// Tags with the characters that matter to key layouts.
