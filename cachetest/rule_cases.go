@@ -377,12 +377,32 @@ var loadRuleCases = []testCase{
 	}},
 	{"ResultSaysWhoseLoaderRan", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
-		load := func(context.Context, string) (string, error) { return "v", nil }
-		r, err := c.Fetch(ctxFor(t), "k", load, valcache.LoadOptions{})
-		if err != nil || !r.Loaded || r.Value != "v" {
-			t.Fatalf("Fetch of a miss = %+v, %v, want Loaded", r, err)
+		inLoad, release := make(chan struct{}), make(chan struct{})
+		slow := func(context.Context, string) (string, error) {
+			close(inLoad)
+			<-release
+			return "v", nil
 		}
-		r, err = c.Fetch(ctxFor(t), "k", load, valcache.LoadOptions{})
+		first := make(chan valcache.Result[string], 1)
+		go func() {
+			r, _ := c.Fetch(ctxFor(t), "k", slow, valcache.LoadOptions{})
+			first <- r
+		}()
+		<-inLoad
+		joined := make(chan valcache.Result[string], 1)
+		go func() {
+			r, _ := c.Fetch(ctxFor(t), "k", func(context.Context, string) (string, error) { return "mine", nil }, valcache.LoadOptions{})
+			joined <- r
+		}()
+		time.Sleep(100 * time.Millisecond) // the second call joins the running load
+		close(release)
+		if r := <-first; !r.Loaded || r.Value != "v" {
+			t.Fatalf("the Fetch whose loader ran = %+v, want Loaded", r)
+		}
+		if r := <-joined; r.Loaded || r.Value != "v" {
+			t.Fatalf("a Fetch that waited for another's load = %+v, want not Loaded", r)
+		}
+		r, err := c.Fetch(ctxFor(t), "k", slow, valcache.LoadOptions{})
 		if err != nil || r.Loaded || r.Value != "v" {
 			t.Fatalf("Fetch of a hit = %+v, %v, want not Loaded", r, err)
 		}
