@@ -77,9 +77,9 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 		t.Fatalf("Set reported TTL %v, want the stored one, at most a minute", ttl)
 	}
 	must(c.SetWith(ctx, "n", 2, valcache.SetOptions{TTL: valcache.NoExpiry}))
-	wantEvents(t, r, "SetWithTTL", "set n=2")
+	wantEvents(t, r, "SetWith NoExpiry", "set n=2")
 	if ttl := r.ttls["n"]; ttl != valcache.NoExpiry {
-		t.Fatalf("SetWithTTL(NoExpiry) reported TTL %v", ttl)
+		t.Fatalf("SetWith(NoExpiry) reported TTL %v", ttl)
 	}
 	must(c.SetMany(ctx, map[string]int{"b": 2, "c": 3}))
 	wantEvents(t, r, "SetMany", "set b=2", "set c=3")

@@ -58,7 +58,7 @@ type Stats struct {
 
 	// TagLookups counts reads of tag versions from the provider made to
 	// check entries with tags: one per GetIfPresent of a tagged entry on a
-	// remote provider, one per GetMany. Untagged entries never add to it.
+	// remote provider, one per bulk read. Untagged entries never add to it.
 	TagLookups uint64
 
 	// AuthFailures counts entries refused because they failed to open

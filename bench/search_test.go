@@ -125,7 +125,7 @@ func loadListings(b *testing.B, p driver.Provider) *search.Index[string, listing
 		for i := start; i < start+1000; i++ {
 			m[fmt.Sprintf("l%d", i)] = listingFor(i)
 		}
-		if err := x.SetMany(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
+		if err := x.SetManyWith(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -165,7 +165,7 @@ var searchCases = []testCase{
 		for i := range 600 {
 			ps[fmt.Sprintf("k%03d", i)] = product{Category: "c", Price: float64(i / 3)}
 		}
-		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+		if err := x.SetMany(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 		for _, desc := range []bool{false, true} {
@@ -231,7 +231,7 @@ var searchCases = []testCase{
 		for i := range 400 {
 			ps[fmt.Sprintf("k%03d", i)] = product{Title: fmt.Sprintf("common word%d", i)}
 		}
-		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+		if err := x.SetMany(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 		r, err := x.Search(ctx, "rare common", search.Query{Limit: 3})

@@ -309,7 +309,7 @@ func (x *Index[K, V]) page(p *plan, got []checked[K, V], total int, exact bool) 
 	return r
 }
 
-// unreadKeys returns the keys of a GetMany's partial failure when each
+// unreadKeys returns the keys of a GetManyIfPresent's partial failure when each
 // says the store could not serve, and any other error as it is.
 func unreadKeys[K comparable](err error) (map[K]error, error) {
 	var be *valcache.KeyedBatchError[K]

@@ -172,7 +172,7 @@ func (d *demoRun) basics() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  SetWithTTL(999, 150ms): present at once=%v, present after 200ms=%v\n", before, after)
+	fmt.Fprintf(out, "  SetWith(999, TTL 150ms): present at once=%v, present after 200ms=%v\n", before, after)
 
 	step("Tags: one write invalidates every entry that carries the tag")
 	for id, supplier := range map[int]string{201: "supplier:3", 202: "supplier:3", 203: "supplier:9"} {
