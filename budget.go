@@ -103,7 +103,7 @@ func callOf(ctx context.Context) *call {
 
 // warnOnce logs msg about the call's store failure (err, or the first one
 // it met), unless the call has logged one already, and within the cache's
-// limit (see storeWarnEvery): an outage is logged when it starts and then
+// limit (see warnStore): an outage is logged when it starts and then
 // at most every storeWarnEvery, with the count of warnings held back.
 func (c *Cache[K, V]) warnOnce(cl *call, msg string, err error) {
 	if cl != nil && cl.logged.Swap(true) {

@@ -11,6 +11,7 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/flight"
+	"github.com/valcache/valcache/internal/warnlimit"
 )
 
 // Cache is a typed view of one namespace of a provider. It is safe for
@@ -49,7 +50,7 @@ type Cache[K comparable, V any] struct {
 	weigh      func(K, V) uint32
 	clone      func(V) V // nil: values are shared with a provider that keeps Go values
 	log        *slog.Logger
-	storeWarns warnLimit                     // spaces warnings about store failures
+	storeWarns warnlimit.Limit               // spaces warnings about store failures
 	obs        CacheObserver                 // nil unless Options.Observer observes this cache
 	hooks      atomic.Pointer[[]*hookReg[V]] // nil until OnWrite attaches one
 	closed     atomic.Bool

@@ -143,7 +143,7 @@ func (r *faultRig) wantServedOnce(t *testing.T, what string, calls int, deadline
 		t.Fatalf("%s: StoreErrors grew by %d for %d Gets, want one each", what, n, calls)
 	}
 	// One warning for the outage, not one per call: the first call of the
-	// outage logs, the others are held back (see storeWarnEvery).
+	// outage logs, the others are held back (see warnStore).
 	if n := r.warns.count() - warns0; n > 1 || r.warns.count() == 0 {
 		t.Fatalf("%s: %d warnings for %d Gets (%d in all), want one for the outage: %s", what, n, calls, r.warns.count(), r.warns)
 	}
