@@ -15,7 +15,8 @@ const DefaultLoadTimeout = 10 * time.Second
 // source of truth. It gets a context of its own (see Cache.Get).
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
-// LoadOptions are the optional parts of a get-or-load.
+// LoadOptions are the optional parts of a get-or-load. A loader can change
+// them from inside, once it knows what it loaded: see Loading.
 type LoadOptions struct {
 	// TTL of the loaded entry: zero means the cache's default.
 	TTL time.Duration
@@ -35,7 +36,8 @@ type LoadOptions struct {
 // without failing the others; each caller waits only as long as its own
 // context. A loader that panics gives every waiter a *PanicError. Errors
 // from the loader are returned and not cached, except ErrNotFound when
-// Options.NegativeTTL is set.
+// Options.NegativeTTL is set. A nil load is ErrNilLoader. The loader may
+// choose its entry's TTL, add tags or decline caching (Loading).
 //
 // The call's steps on the store share one budget (the provider's, see
 // driver.Budgeter), so without a deadline of the caller's a Get spends at
