@@ -160,7 +160,7 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 		}
 		// A write or delete made during the refresh wins over it.
 		if _, err := c.writeLoaded(lctx, cl, key, dk, prior, v, st, ttl, false); err != nil {
-			c.log.Warn("valcache: cannot cache a refreshed value", slog.String("namespace", c.ns), slog.Any("error", err))
+			c.warnStore("valcache: cannot cache a refreshed value", err)
 		}
 		return v, nil
 	})
