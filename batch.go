@@ -14,12 +14,21 @@ type KeyedBatchError[K comparable] struct {
 	Failed map[K]error
 }
 
+// Error names how many keys failed and, as an example, the failed key whose
+// string form sorts first, so that the same failure reads the same way every
+// time (a map's order would pick a different key on each call).
 func (e *KeyedBatchError[K]) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "valcache: %d keys of a batch failed", len(e.Failed))
+	first, have := "", false
+	var firstErr error
 	for k, err := range e.Failed {
-		fmt.Fprintf(&b, " (e.g. %v: %v)", k, err)
-		break
+		if s := fmt.Sprint(k); !have || s < first {
+			first, firstErr, have = s, err, true
+		}
+	}
+	if have {
+		fmt.Fprintf(&b, " (e.g. %s: %v)", first, firstErr)
 	}
 	return b.String()
 }

@@ -45,7 +45,7 @@ func TestGetManyReportsPartialFailuresByKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := c.GetMany(ctx, []string{"a", "b", "c", "absent"})
+	got, err := c.GetManyIfPresent(ctx, []string{"a", "b", "c", "absent"})
 	var kbe *KeyedBatchError[string]
 	if !errors.As(err, &kbe) || len(kbe.Failed) != 1 || !errors.Is(kbe.Failed["b"], errFlaky) {
 		t.Fatalf("GetMany error = %v, want a KeyedBatchError naming only b", err)

@@ -3,7 +3,6 @@ package valcache
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +37,7 @@ type call struct {
 	counted  atomic.Bool
 	logged   atomic.Bool
 	firstErr atomic.Pointer[error]
+	loaded   atomic.Bool // the call's own loader ran and returned (Result.Loaded)
 }
 
 // newCall starts a call with budget d (none when d is zero).
@@ -102,7 +102,9 @@ func callOf(ctx context.Context) *call {
 }
 
 // warnOnce logs msg about the call's store failure (err, or the first one
-// it met), unless the call has logged one already.
+// it met), unless the call has logged one already, and within the cache's
+// limit (see warnStore): an outage is logged when it starts and then
+// at most every storeWarnEvery, with the count of warnings held back.
 func (c *Cache[K, V]) warnOnce(cl *call, msg string, err error) {
 	if cl != nil && cl.logged.Swap(true) {
 		return
@@ -110,7 +112,7 @@ func (c *Cache[K, V]) warnOnce(cl *call, msg string, err error) {
 	if cl != nil && cl.cause() != nil {
 		err = cl.cause()
 	}
-	c.log.Warn(msg, slog.String("namespace", c.ns), slog.Any("error", err))
+	c.warnStore(msg, err)
 }
 
 // Retries of a step that failed within the budget, paused from the first

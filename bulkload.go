@@ -10,8 +10,8 @@ import (
 // to the source. Keys it leaves out of its map do not exist in the source.
 type BulkLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
 
-// GetManyWith returns the values of keys, loading those the cache lacks with
-// one call of load. Keys that a concurrent Get or GetManyWith of this cache
+// GetMany returns the values of keys, loading those the cache lacks with
+// one call of load. Keys that a concurrent Get or GetMany of this cache
 // is loading are not loaded again: their loads are waited for. Keys absent
 // from the source are absent from the result (and cached as absent when
 // Options.NegativeTTL is set). If some keys failed, the others are returned
@@ -20,7 +20,10 @@ type BulkLoader[K comparable, V any] func(ctx context.Context, keys []K) (map[K]
 // The call's steps on the store share the provider's bulk budget, besides
 // the loader's own time. Keys the store failed to read are loaded and
 // returned but not written, as with Get.
-func (c *Cache[K, V]) GetManyWith(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
+func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BulkLoader[K, V], o LoadOptions) (map[K]V, error) {
+	if load == nil {
+		return nil, ErrNilLoader
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // the caller has gone already: nothing is read, or loaded, for it
 	}
@@ -102,10 +105,15 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, cl *call, keys []K, 
 		}
 	}
 	var values map[K]V
+	var ch loadChoice
 	var err error
-	cl.onSource(func() { values, err = c.runBulkLoader(ctx, keys, load) })
-	if err != nil || len(writable) == 0 {
+	cl.onSource(func() { values, ch, err = c.runBulkLoader(ctx, keys, load) })
+	if err != nil || len(writable) == 0 || ch.noStore {
 		return values, err
+	}
+	var late []string // tags the loader added, where there are versions to take
+	if st != nil {
+		late = ch.tags
 	}
 	sctx, cancel := cl.bound(ctx)
 	defer cancel()
@@ -116,7 +124,7 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, cl *call, keys []K, 
 		}
 	}
 	if len(toWrite) > 0 {
-		if err := c.SetManyWith(sctx, toWrite, SetOptions{TTL: o.TTL, Stamp: st}); err != nil {
+		if err := c.SetManyWith(sctx, toWrite, SetOptions{TTL: ch.ttlFor(o.TTL), Stamp: st, Tags: late}); err != nil {
 			c.warnOnce(cl, "valcache: cannot cache bulk-loaded values", err)
 		}
 	}
@@ -133,14 +141,18 @@ func (c *Cache[K, V]) loadManyAndStore(ctx context.Context, cl *call, keys []K, 
 	return values, nil
 }
 
-// runBulkLoader calls load under loadTimeout, counted and observed.
-func (c *Cache[K, V]) runBulkLoader(ctx context.Context, keys []K, load BulkLoader[K, V]) (values map[K]V, err error) {
+// runBulkLoader calls load under loadTimeout, counted and observed, and
+// returns what it decided about its entries (Loading).
+func (c *Cache[K, V]) runBulkLoader(ctx context.Context, keys []K, load BulkLoader[K, V]) (values map[K]V, ch loadChoice, err error) {
 	l := Load{Keys: len(keys)}
 	ctx, start := c.loadStart(ctx, l)
 	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	defer cancel()
 	defer func() { c.loadDone(ctx, l, start, err) }()
-	return load(ctx, keys)
+	ctx, lc := withLoadControl(ctx)
+	defer func() { ch = lc.finish() }()
+	values, err = load(ctx, keys)
+	return values, ch, err
 }
 
 // stampKeys stamps a load of keys: the groups of all of them.

@@ -11,6 +11,7 @@ import (
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/flight"
+	"github.com/valcache/valcache/internal/warnlimit"
 )
 
 // Cache is a typed view of one namespace of a provider. It is safe for
@@ -47,7 +48,9 @@ type Cache[K comparable, V any] struct {
 	pipe       *pipeline // never nil: it also reads entries transformed elsewhere
 	ttl        ttlPolicy
 	weigh      func(K, V) uint32
+	clone      func(V) V // nil: values are shared with a provider that keeps Go values
 	log        *slog.Logger
+	storeWarns warnlimit.Limit               // spaces warnings about store failures
 	obs        CacheObserver                 // nil unless Options.Observer observes this cache
 	hooks      atomic.Pointer[[]*hookReg[V]] // nil until OnWrite attaches one
 	closed     atomic.Bool
@@ -129,6 +132,7 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		ttl:       ttlPolicy{def: opts.TTL, jitter: opts.Jitter},
 		weigh:     opts.Weigher,
 		log:       opts.Logger,
+		clone:     cloner[V](),
 		flights:   flight.New[K, V](),
 		refreshes: flight.New[K, V](),
 	}

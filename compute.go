@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/valcache/valcache/driver"
@@ -63,10 +64,15 @@ const (
 	ComputeKeep
 )
 
+// KeepTTL, as ComputeOptions.TTL, keeps an existing entry's remaining life
+// (a new entry gets the cache's default TTL). It has a name of its own
+// because zero means the cache's default everywhere, computes included.
+const KeepTTL time.Duration = -2
+
 // ComputeOptions are the optional parts of a compute.
 type ComputeOptions struct {
-	// TTL of the written entry. Zero keeps an existing entry's remaining
-	// life (and gives a new one the cache's default TTL).
+	// TTL of the written entry: zero means the cache's default, NoExpiry
+	// none, and KeepTTL the remaining life of the entry it replaces.
 	TTL time.Duration
 }
 
@@ -75,7 +81,7 @@ type ComputeOptions struct {
 // atomically: if another writer changed the entry between the read and the
 // write, f runs again on the new value, so no update is lost. f may run
 // several times and must not have side effects. An existing entry keeps its
-// tags (and, unless o.TTL says otherwise, its expiry).
+// tags; it keeps its expiry only with o.TTL == KeepTTL.
 //
 // After a lost race Compute pauses (jittered, growing from 1 ms to 50 ms, so
 // that contenders spread out) and tries again, for as long as its budget
@@ -86,7 +92,7 @@ type ComputeOptions struct {
 // returns a *ComputeConflictError only once its budget is spent. It returns
 // the value now stored and whether there is one.
 func (c *Cache[K, V]) Compute(ctx context.Context, key K, f func(old V, found bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
-	return c.compute(ctx, key, f, o)
+	return c.compute(ctx, key, f, o, false)
 }
 
 // ComputeIfAbsent returns key's value, or stores and returns f's when there
@@ -98,7 +104,7 @@ func (c *Cache[K, V]) ComputeIfAbsent(ctx context.Context, key K, f func() (V, e
 		}
 		v, err := f()
 		return v, ComputeSet, err
-	}, o)
+	}, o, false)
 	return v, err
 }
 
@@ -110,7 +116,7 @@ func (c *Cache[K, V]) ComputeIfPresent(ctx context.Context, key K, f func(old V)
 			return old, ComputeKeep, nil
 		}
 		return f(old)
-	}, o)
+	}, o, false)
 }
 
 // snapshot is what a compute read: the stored thing to compare against
@@ -123,7 +129,10 @@ type snapshot[V any] struct {
 	meta  meta
 }
 
-func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, ComputeOp, error), o ComputeOptions) (V, bool, error) {
+// compute is Compute; renew makes a written entry's tag versions live as
+// long as its new TTL even when the stamp it keeps says they do already
+// (Expire: a stamp read back from bytes does not say how long they live).
+func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, ComputeOp, error), o ComputeOptions, renew bool) (V, bool, error) {
 	var zero V
 	dk, err := c.driverKey(key)
 	if err != nil {
@@ -150,7 +159,7 @@ func (c *Cache[K, V]) compute(ctx context.Context, key K, f func(V, bool) (V, Co
 		if op == ComputeKeep {
 			return snap.value, snap.valid, nil
 		}
-		swapped, life, err := c.swapIn(ctx, key, dk, snap, next, op, o, bytesSwap, valueSwap)
+		swapped, life, err := c.swapIn(ctx, key, dk, snap, next, op, o, renew, bytesSwap, valueSwap)
 		if err != nil {
 			return zero, false, c.computeFailed(ctx, attempt, err)
 		}
@@ -202,6 +211,8 @@ func (c *Cache[K, V]) snapshot(ctx context.Context, dk driver.Key) (snapshot[V],
 			if s.valid = s.valid && c.classify(s.value, e.metaOf()).state == fresh; !s.valid {
 				var zero V
 				s.value = zero // absent, as on every provider
+			} else {
+				s.value = c.own(s.value) // f may change it in place
 			}
 			s.stamp, s.meta = e.stamp, e.metaOf()
 		}
@@ -254,10 +265,14 @@ func stampOf[K comparable, V any](c *Cache[K, V], env envelope.Envelope, g int) 
 
 // swapIn writes a compute's result if the entry is still what was read. It
 // also returns how long the written entry lives at most (see StoredEntry).
-func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, o ComputeOptions,
+func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, o ComputeOptions, renew bool,
 	bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, time.Duration, error) {
-	keepTTL := o.TTL == 0 && snap.valid
-	ttl, err := c.ttl.resolve(o.TTL)
+	keepTTL := o.TTL == KeepTTL && snap.valid
+	want := o.TTL
+	if want == KeepTTL {
+		want = 0 // a new entry: the cache's default
+	}
+	ttl, err := c.ttl.resolve(want)
 	if err != nil {
 		return false, 0, err
 	}
@@ -271,22 +286,37 @@ func (c *Cache[K, V]) swapIn(ctx context.Context, key K, dk driver.Key, snap sna
 			life = max(addTTL(m.freshFor, c.staleWindow())-time.Since(m.written), time.Millisecond)
 		}
 	}
-	swapped, err := c.swap(ctx, key, dk, snap, next, op, keepTTL, ttl, stored, m, bytesSwap, valueSwap)
+	swapped, err := c.swap(ctx, key, dk, snap, next, op, keepTTL, renew, ttl, stored, m, bytesSwap, valueSwap)
 	return swapped, life, err
 }
 
 // swap is swapIn's compare-and-swap, with the lifetimes it resolved.
-func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, keepTTL bool,
+func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snapshot[V], next V, op ComputeOp, keepTTL, renew bool,
 	ttl, stored time.Duration, m meta, bytesSwap driver.Swapper, valueSwap driver.ValueSwapper) (bool, error) {
 	var err error
 	var st *Stamp
 	if op == ComputeSet && c.versioner != nil {
-		if st = snap.stamp; !snap.valid || st == nil {
+		g := c.groupOf(dk)
+		switch st = snap.stamp; {
+		case !snap.valid || st == nil:
 			// A fresh stamp, not the remembered one: a compute has no read-back
 			// to notice a namespace cleared elsewhere.
-			if st, err = c.exactStamp(ctx, nil, stored, c.groupOf(dk)); err != nil {
+			if st, err = c.exactStamp(ctx, nil, stored, g); err != nil {
 				return false, err
 			}
+		case !keepTTL && (renew || !st.covers(time.Now(), stored)):
+			// The kept tags' versions must outlive the entry's new life;
+			// one that changed since the read means the entry was
+			// invalidated meanwhile: the race is lost, and the next
+			// attempt finds it absent.
+			renewed, err := c.stamp(ctx, st.tags[1:], stored, g)
+			if err != nil {
+				return false, err
+			}
+			if !slices.Equal(renewed.versions, st.versionsFor(g)) {
+				return false, nil
+			}
+			st = renewed
 		}
 	}
 	if c.values != nil {
@@ -295,7 +325,7 @@ func (c *Cache[K, V]) swap(ctx context.Context, key K, dk driver.Key, snap snaps
 		}
 		var value any
 		if op == ComputeSet {
-			value = newEntry(next, st, m)
+			value = newEntry(c.own(next), st, m)
 		}
 		return valueSwap.CompareAndSwapValue(ctx, dk, snap.raw, value, c.weigh(key, next), stored, keepTTL)
 	}

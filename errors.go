@@ -26,14 +26,15 @@ var (
 	ErrInvalidOptions = errors.New("valcache: invalid options")
 	// ErrNilProvider is returned by New when given no provider.
 	ErrNilProvider = errors.New("valcache: nil provider")
+	// ErrNilLoader is returned by Get, Fetch and GetMany when given no
+	// loader, before anything is read: a call that may need to load must
+	// say how.
+	ErrNilLoader = errors.New("valcache: nil loader")
 )
 
 // PanicError is what every caller waiting on a load gets when the loader
 // panicked: the panic's value and the loader's stack.
 type PanicError = flight.PanicError
-
-// BatchError is the driver's report of the items of a bulk call that failed.
-type BatchError = driver.BatchError
 
 // ValueTooLargeError gives the size and limit of a rejected value.
 type ValueTooLargeError = driver.ValueTooLargeError

@@ -22,12 +22,21 @@ type Result[V any] struct {
 	Age time.Duration
 	// LoadErr is the error of the failed reload a stale value stands in for.
 	LoadErr error
+	// Loaded reports that this call's own loader ran, and returned, for
+	// this result: false for a value read from the cache, or loaded by
+	// another caller (of this process, or of another process where loads
+	// are elected) that this one waited for. With an error, it says the
+	// error is what this call's loader returned.
+	Loaded bool
 }
 
 // Fetch is Get with the details: whether the value is stale and why, and its
 // age. It also serves stale values and refreshes ahead, as Options say.
 func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (Result[V], error) {
 	var none Result[V]
+	if load == nil {
+		return none, ErrNilLoader
+	}
 	dk, err := c.driverKey(key)
 	if err != nil {
 		return none, err
@@ -78,14 +87,16 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	if joined {
 		c.stats.waiters.Add(1)
 	}
+	loaded := !joined && cl.loaded.Load()
 	if err == nil {
-		return Result[V]{Value: v}, nil
+		return Result[V]{Value: v, Loaded: loaded}, nil
 	}
 	if f.state == stale && time.Since(f.meta.written) <= addTTL(f.meta.freshFor, c.sie) && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 		c.stats.staleSIE.Add(1)
 		c.log.Debug("valcache: reload failed; serving the stale value", slog.String("namespace", c.ns), slog.Any("error", err))
-		return Result[V]{Value: f.value, Stale: true, Age: f.age, LoadErr: err}, nil
+		return Result[V]{Value: f.value, Stale: true, Age: f.age, LoadErr: err, Loaded: loaded}, nil
 	}
+	none.Loaded = loaded
 	return none, err
 }
 
@@ -128,10 +139,11 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 			}
 		}
 		var v V
-		cl.onSource(func() { v, err = c.runLoader(lctx, key, load, true) })
+		var ch loadChoice
+		cl.onSource(func() { v, ch, err = c.runLoader(lctx, key, load, true) })
 		if errors.Is(err, ErrNotFound) && !flight.Overtaken(lctx) {
 			// The source no longer has the key: stop serving it.
-			if c.negativeTTL > 0 {
+			if c.negativeTTL > 0 && !ch.noStore {
 				_, err = c.writeLoaded(lctx, cl, key, dk, prior, v, st, 0, true)
 			} else {
 				err = c.removeIfUnchanged(lctx, cl, dk, prior)
@@ -142,9 +154,13 @@ func (c *Cache[K, V]) refresh(ctx context.Context, key K, dk driver.Key, load Lo
 			c.log.Warn("valcache: background refresh failed", slog.String("namespace", c.ns), slog.Any("error", err))
 			return v, err
 		}
+		st, ttl, write := c.choose(lctx, cl, dk, st, ch, o.TTL, false)
+		if !write {
+			return v, nil
+		}
 		// A write or delete made during the refresh wins over it.
-		if _, err := c.writeLoaded(lctx, cl, key, dk, prior, v, st, o.TTL, false); err != nil {
-			c.log.Warn("valcache: cannot cache a refreshed value", slog.String("namespace", c.ns), slog.Any("error", err))
+		if _, err := c.writeLoaded(lctx, cl, key, dk, prior, v, st, ttl, false); err != nil {
+			c.warnStore("valcache: cannot cache a refreshed value", err)
 		}
 		return v, nil
 	})

@@ -122,7 +122,7 @@ func (c *Cache[K, V]) lookup(ctx context.Context, until time.Time, key K, dk dri
 		if err != nil || !valid {
 			return found[V]{present: true}, err
 		}
-		return c.classify(v, e.metaOf()), nil
+		return c.classify(c.own(v), e.metaOf()), nil
 	}
 	var b []byte
 	var nsv [1]driver.Version

@@ -76,10 +76,10 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 	if ttl := r.ttls["a"]; ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("Set reported TTL %v, want the stored one, at most a minute", ttl)
 	}
-	must(c.SetWithTTL(ctx, "n", 2, valcache.NoExpiry))
-	wantEvents(t, r, "SetWithTTL", "set n=2")
+	must(c.SetWith(ctx, "n", 2, valcache.SetOptions{TTL: valcache.NoExpiry}))
+	wantEvents(t, r, "SetWith NoExpiry", "set n=2")
 	if ttl := r.ttls["n"]; ttl != valcache.NoExpiry {
-		t.Fatalf("SetWithTTL(NoExpiry) reported TTL %v", ttl)
+		t.Fatalf("SetWith(NoExpiry) reported TTL %v", ttl)
 	}
 	must(c.SetMany(ctx, map[string]int{"b": 2, "c": 3}))
 	wantEvents(t, r, "SetMany", "set b=2", "set c=3")
@@ -93,7 +93,7 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 		t.Fatalf("Get = %d, %v", v, err)
 	}
 	wantEvents(t, r, "Get loading", "set l=7")
-	if _, err := c.Get(ctx, "l", nil); err != nil {
+	if _, _, err := c.GetIfPresent(ctx, "l"); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, r, "Get hitting") // a read writes nothing
@@ -101,13 +101,13 @@ func TestWriteHookSeesEveryWrite(t *testing.T) {
 		t.Fatalf("Get of an absent key: %v", err)
 	}
 	wantEvents(t, r, "cached absence", "del gone")
-	got, err := c.GetManyWith(ctx, []string{"m1", "m2"}, func(_ context.Context, ks []string) (map[string]int, error) {
+	got, err := c.GetMany(ctx, []string{"m1", "m2"}, func(_ context.Context, ks []string) (map[string]int, error) {
 		return map[string]int{"m1": 11, "m2": 12}, nil
 	}, valcache.LoadOptions{})
 	if err != nil || len(got) != 2 {
-		t.Fatalf("GetManyWith = %v, %v", got, err)
+		t.Fatalf("GetMany = %v, %v", got, err)
 	}
-	wantEvents(t, r, "GetManyWith", "set m1=11", "set m2=12")
+	wantEvents(t, r, "GetMany", "set m1=11", "set m2=12")
 
 	incr := func(old int, found bool) (int, valcache.ComputeOp, error) { return old + 1, valcache.ComputeSet, nil }
 	if _, _, err := c.Compute(ctx, "l", incr, valcache.ComputeOptions{}); err != nil {

@@ -15,7 +15,8 @@ const DefaultLoadTimeout = 10 * time.Second
 // source of truth. It gets a context of its own (see Cache.Get).
 type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
-// LoadOptions are the optional parts of a get-or-load.
+// LoadOptions are the optional parts of a get-or-load. A loader can change
+// them from inside, once it knows what it loaded: see Loading.
 type LoadOptions struct {
 	// TTL of the loaded entry: zero means the cache's default.
 	TTL time.Duration
@@ -35,7 +36,8 @@ type LoadOptions struct {
 // without failing the others; each caller waits only as long as its own
 // context. A loader that panics gives every waiter a *PanicError. Errors
 // from the loader are returned and not cached, except ErrNotFound when
-// Options.NegativeTTL is set.
+// Options.NegativeTTL is set. A nil load is ErrNilLoader. The loader may
+// choose its entry's TTL, add tags or decline caching (Loading).
 //
 // The call's steps on the store share one budget (the provider's, see
 // driver.Budgeter), so without a deadline of the caller's a Get spends at
@@ -50,12 +52,16 @@ type LoadOptions struct {
 // Stats().StoreErrors and logged once per call. A caller's own cancellation
 // or deadline is returned as the context's error, and is neither.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, error) {
+	if load == nil {
+		var zero V
+		return zero, ErrNilLoader
+	}
 	if c.values != nil {
 		if dk, err := c.driverKey(key); err == nil {
 			if raw, found, err := c.values.GetValue(ctx, dk); err == nil && found {
 				if e, ok := c.servable(raw); ok {
 					c.stats.hits.Add(1)
-					return e.value, nil
+					return c.own(e.value), nil
 				}
 			}
 		}
@@ -63,17 +69,11 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[K, V]) (V, err
 		if dk, err := c.driverKey(key); err == nil {
 			if e, ok := c.nearHit(dk); ok {
 				c.stats.l1Hits.Add(1)
-				return e.value, nil
+				return c.own(e.value), nil
 			}
 		}
 	}
 	r, err := c.Fetch(ctx, key, load, LoadOptions{})
-	return r.Value, err
-}
-
-// GetWith is Get with options for the loaded entry.
-func (c *Cache[K, V]) GetWith(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (V, error) {
-	r, err := c.Fetch(ctx, key, load, o)
 	return r.Value, err
 }
 
@@ -224,21 +224,52 @@ func (c *Cache[K, V]) flightTimeout() time.Duration {
 }
 
 // runLoader calls load under loadTimeout, counted and observed; refresh
-// marks a background reload.
-func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V], refresh bool) (v V, err error) {
+// marks a background reload. It also returns what the loader decided about
+// its entry (Loading).
+func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V], refresh bool) (v V, ch loadChoice, err error) {
 	l := Load{Keys: 1, Refresh: refresh}
 	ctx, start := c.loadStart(ctx, l)
 	ctx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	defer cancel()
 	defer func() { c.loadDone(ctx, l, start, err) }()
-	return load(ctx, key)
+	ctx, lc := withLoadControl(ctx)
+	defer func() { ch = lc.finish() }()
+	v, err = load(ctx, key)
+	return v, ch, err
 }
 
 // loadOnSource is runLoader for a call: the loader's time is the source's,
 // not the budget's.
-func (c *Cache[K, V]) loadOnSource(ctx context.Context, cl *call, key K, load Loader[K, V]) (v V, err error) {
-	cl.onSource(func() { v, err = c.runLoader(ctx, key, load, false) })
-	return v, err
+func (c *Cache[K, V]) loadOnSource(ctx context.Context, cl *call, key K, load Loader[K, V]) (v V, ch loadChoice, err error) {
+	defer cl.loaded.Store(true) // after the loader returned, even by a panic
+	cl.onSource(func() { v, ch, err = c.runLoader(ctx, key, load, false) })
+	return v, ch, err
+}
+
+// choose applies what a loader decided to the write of its value: whether
+// to write at all, the TTL, and the stamp, which takes the versions of the
+// tags the loader added (and, for a TTL longer than the stamp's, keeps the
+// stamped versions alive as long). write is false when the loader declined
+// caching, or when a stamped tag was invalidated while it ran.
+func (c *Cache[K, V]) choose(ctx context.Context, cl *call, dk driver.Key, st *Stamp, ch loadChoice, asked time.Duration, absent bool) (_ *Stamp, ttl time.Duration, write bool) {
+	if ch.noStore {
+		return nil, 0, false
+	}
+	ttl = ch.ttlFor(asked)
+	if absent || st == nil || (len(ch.tags) == 0 && !ch.ttlSet) {
+		return st, ttl, true
+	}
+	var keep bool
+	err := c.retrying(ctx, cl, "", func(sctx context.Context) (err error) {
+		s := steps{ctx: sctx}
+		st, keep, err = c.stampForWrite(&s, SetOptions{Stamp: st, Tags: ch.tags}, c.loadTTL(ttl), c.groupOf(dk))
+		return err
+	})
+	if err != nil {
+		c.warnOnce(cl, "valcache: cannot stamp the tags a loader added; its value will not be cached", err)
+		return nil, 0, false
+	}
+	return st, ttl, keep
 }
 
 // loadElected loads as the fleet's loader of dk: the value is written only
@@ -262,16 +293,29 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, cl *call, key K, dk drive
 			// gets its value: the cache is a shortcut.
 			c.releaseLoad(ctx, cl, dk, token, stale)
 			c.warnOnce(cl, "valcache: cannot stamp a load; its value will not be cached", err)
-			return c.loadOnSource(ctx, cl, key, load)
+			v, _, err := c.loadOnSource(ctx, cl, key, load)
+			return v, err
 		}
 	}
-	v, err := c.loadOnSource(ctx, cl, key, load)
+	v, ch, err := c.loadOnSource(ctx, cl, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
 		c.failLoad(ctx, cl, dk, token, stale, err)
 		return v, err
 	}
-	m, ttl, err := c.loadedMeta(o.TTL, absent)
+	result := func() (V, error) {
+		if absent {
+			var zero V
+			return zero, ErrNotFound
+		}
+		return v, nil
+	}
+	st, asked, write := c.choose(ctx, cl, dk, st, ch, o.TTL, absent)
+	if !write {
+		c.releaseLoad(ctx, cl, dk, token, stale)
+		return result()
+	}
+	m, ttl, err := c.loadedMeta(asked, absent)
 	if err != nil {
 		c.releaseLoad(ctx, cl, dk, token, stale)
 		return v, err
@@ -295,11 +339,7 @@ func (c *Cache[K, V]) loadElected(ctx context.Context, cl *call, key K, dk drive
 		c.loadedWritten(hctx, dk, v, ttl, absent)
 		cancel()
 	}
-	if absent {
-		var zero V
-		return zero, ErrNotFound
-	}
-	return v, nil
+	return result()
 }
 
 // loadedMeta is the metadata and stored lifetime of a loaded entry, or of a
@@ -376,7 +416,8 @@ func (c *Cache[K, V]) releaseLoad(ctx context.Context, cl *call, dk driver.Key, 
 func (c *Cache[K, V]) loadHere(ctx context.Context, cl *call, key K, load Loader[K, V], o LoadOptions, storeErr error) (V, error) {
 	if storeErr != nil {
 		c.warnOnce(cl, "valcache: the store failed; loaded from the source, not cached", storeErr)
-		return c.loadOnSource(ctx, cl, key, load)
+		v, _, err := c.loadOnSource(ctx, cl, key, load)
+		return v, err
 	}
 	dk, err := c.driverKey(key)
 	if err != nil {
@@ -398,7 +439,7 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, cl *call, key K, load Loader
 		}
 	}
 	cancel()
-	v, err := c.loadOnSource(ctx, cl, key, load)
+	v, ch, err := c.loadOnSource(ctx, cl, key, load)
 	absent := errors.Is(err, ErrNotFound) && c.negativeTTL > 0
 	if err != nil && !absent {
 		return v, err
@@ -406,7 +447,11 @@ func (c *Cache[K, V]) loadHere(ctx context.Context, cl *call, key K, load Loader
 	if serr != nil {
 		return v, err
 	}
-	if _, werr := c.writeLoaded(ctx, cl, key, dk, prior, v, st, o.TTL, absent); werr != nil {
+	st, ttl, write := c.choose(ctx, cl, dk, st, ch, o.TTL, absent)
+	if !write {
+		return v, err
+	}
+	if _, werr := c.writeLoaded(ctx, cl, key, dk, prior, v, st, ttl, absent); werr != nil {
 		c.warnOnce(cl, "valcache: cannot cache a loaded value", werr)
 	}
 	return v, err

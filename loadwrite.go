@@ -120,7 +120,7 @@ func (c *Cache[K, V]) storeLoaded(ctx context.Context, key K, dk driver.Key, pri
 		weight = c.weigh(key, v)
 	}
 	if c.values != nil {
-		e := newEntry(v, st, m)
+		e := newEntry(c.own(v), st, m)
 		if prior.ok {
 			wrote, err := c.provider.(driver.ValueSwapper).CompareAndSwapValue(ctx, dk, prior.raw, e, weight, stored, false)
 			return wrote, stored, err

@@ -32,7 +32,7 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, until time.Time, key K, dk
 		if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
 			// Only a settled answer comes from the copy: a stale entry is
 			// read from the store, whose bytes a reload compares against.
-			if f := c.classify(e.value, e.metaOf()); f.state == fresh || f.state == negative {
+			if f := c.classify(c.own(e.value), e.metaOf()); f.state == fresh || f.state == negative {
 				f.level = levelL1
 				return f, nil
 			}
@@ -46,7 +46,7 @@ func (c *Cache[K, V]) lookupNear(ctx context.Context, until time.Time, key K, dk
 		// its versions is known to have changed.
 		if raw, ok := c.near.NearStale(dk); ok {
 			if e, isEntry := raw.(*entry[V]); isEntry && e.stamp != nil && e.stamp.cells != nil && e.stamp.cellsCurrent() {
-				f := c.classify(e.value, e.metaOf())
+				f := c.classify(c.own(e.value), e.metaOf())
 				f.level, f.staleCopy = levelL1, true
 				return f, nil
 			}
@@ -86,7 +86,7 @@ func (c *Cache[K, V]) keepNear(key K, lease driver.NearLease, v V, env envelope.
 	if !st.cellsCurrent() {
 		return
 	}
-	c.near.NearKeep(lease, newEntry(v, st, metaOf(env.Meta)), c.weigh(key, v))
+	c.near.NearKeep(lease, newEntry(c.own(v), st, metaOf(env.Meta)), c.weigh(key, v))
 }
 
 // nearHits moves the keys whose copies can be served into out and returns
@@ -96,7 +96,7 @@ func (c *Cache[K, V]) nearHits(keys []K, dks []driver.Key, out map[K]V) ([]K, []
 	var restDKs []driver.Key
 	for i, dk := range dks {
 		if e, ok := c.nearHit(dk); ok {
-			out[keys[i]] = e.value
+			out[keys[i]] = c.own(e.value)
 			c.stats.l1Hits.Add(1)
 			continue
 		}

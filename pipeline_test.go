@@ -101,7 +101,7 @@ func TestPipelineRoundTrips(t *testing.T) {
 				}
 				for _, n := range []int{0, 1, 200} {
 					want := catalog(n)
-					if err := c.SetWithTTL(ctx, "k", want, time.Minute); err != nil {
+					if err := c.SetWith(ctx, "k", want, SetOptions{TTL: time.Minute}); err != nil {
 						t.Fatal(err)
 					}
 					got, found, err := c.GetIfPresent(ctx, "k")
@@ -148,7 +148,7 @@ func TestPipelineKeepsTimesAndAbsences(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if err := c.SetWithTTL(ctx, "k", strings.Repeat("v", 300), time.Millisecond); err != nil {
+			if err := c.SetWith(ctx, "k", strings.Repeat("v", 300), SetOptions{TTL: time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(5 * time.Millisecond)

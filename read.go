@@ -34,12 +34,12 @@ func (c *Cache[K, V]) GetIfPresent(ctx context.Context, key K) (V, bool, error) 
 		}
 		if e, ok := c.servable(raw); ok {
 			c.stats.hits.Add(1)
-			return e.value, true, nil
+			return c.own(e.value), true, nil
 		}
 	} else if c.near != nil {
 		if e, ok := c.nearHit(dk); ok {
 			c.stats.l1Hits.Add(1)
-			return e.value, true, nil
+			return c.own(e.value), true, nil
 		}
 	}
 	f, err := c.lookup(ctx, budgetEnd(c.budgets.Single), key, dk)
@@ -100,16 +100,16 @@ func (c *Cache[K, V]) checkEntry(ctx context.Context, e *entry[V]) (V, bool, err
 	return e.value, true, nil
 }
 
-// GetMany returns the values present among keys. Missing, invalidated and
-// undecodable keys are absent from the map. If the provider failed for some
-// keys, the map still holds the others and the error is a
-// *KeyedBatchError[K] naming them.
-func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K) (map[K]V, error) {
+// GetManyIfPresent returns the values present among keys; it never loads.
+// Missing, invalidated and undecodable keys are absent from the map. If the
+// provider failed for some keys, the map still holds the others and the
+// error is a *KeyedBatchError[K] naming them.
+func (c *Cache[K, V]) GetManyIfPresent(ctx context.Context, keys []K) (map[K]V, error) {
 	values, _, err := c.getMany(ctx, keys)
 	return values, err
 }
 
-// getMany is GetMany that also names the keys cached as absent.
+// getMany is GetManyIfPresent that also names the keys cached as absent.
 func (c *Cache[K, V]) getMany(ctx context.Context, keys []K) (map[K]V, map[K]bool, error) {
 	if c.closed.Load() {
 		return nil, nil, ErrClosed

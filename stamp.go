@@ -262,8 +262,9 @@ func (c *Cache[K, V]) stampBatch(ctx context.Context, o SetOptions, ttl time.Dur
 		if err := c.checkCallerStamp(o); err != nil {
 			return nil, false, err
 		}
-		tags = o.Stamp.tags[1:]
-		if o.Stamp.covers(time.Now(), ttl) {
+		var late bool
+		tags, late = stampAndLateTags(o)
+		if !late && o.Stamp.covers(time.Now(), ttl) {
 			for _, g := range groups {
 				if o.Stamp.versionsFor(g) == nil {
 					return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken for a key of another version group; take it with Cache.Stamp")
@@ -286,7 +287,11 @@ func (c *Cache[K, V]) stampBatch(ctx context.Context, o SetOptions, ttl time.Dur
 	}
 	if o.Stamp != nil {
 		for _, g := range groups {
-			if !slices.Equal(fresh.versionsFor(g), o.Stamp.versionsFor(g)) {
+			mine := o.Stamp.versionsFor(g)
+			if mine == nil {
+				return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken for a key of another version group; take it with Cache.Stamp")
+			}
+			if !slices.Equal(fresh.versionsFor(g)[:len(mine)], mine) {
 				return nil, false, nil
 			}
 		}

@@ -16,7 +16,7 @@ type Stats struct {
 	Hits, L1Hits, L2Hits uint64
 
 	// Misses counts reads the cache could not answer: GetIfPresent and
-	// GetMany keys found absent, and Get, Fetch and GetManyWith keys that
+	// GetManyIfPresent keys found absent, and Get, Fetch and GetMany keys that
 	// went to a loader (or joined a load under way).
 	Misses uint64
 
@@ -58,7 +58,7 @@ type Stats struct {
 
 	// TagLookups counts reads of tag versions from the provider made to
 	// check entries with tags: one per GetIfPresent of a tagged entry on a
-	// remote provider, one per GetMany. Untagged entries never add to it.
+	// remote provider, one per bulk read. Untagged entries never add to it.
 	TagLookups uint64
 
 	// AuthFailures counts entries refused because they failed to open

@@ -73,7 +73,7 @@ func TestStatsCountHitsMissesAndLoads(t *testing.T) {
 			t.Fatalf("gone: %v", err)
 		}
 	}
-	if m, err := c.GetMany(ctx, []string{"a", "yy", "nope"}); len(m) != 2 || err != nil {
+	if m, err := c.GetManyIfPresent(ctx, []string{"a", "yy", "nope"}); len(m) != 2 || err != nil {
 		t.Fatalf("GetMany = %v, %v", m, err)
 	}
 	want = valcache.Stats{Hits: 3 + 1 + 2, Misses: 2 + 2 + 1, Loads: 3, LoadErrors: 1}
@@ -97,9 +97,9 @@ func TestStatsCountBulkLoads(t *testing.T) {
 		}
 		return out, nil
 	}
-	m, err := c.GetManyWith(ctx, []string{"a", "bb", "ccc"}, load, valcache.LoadOptions{})
+	m, err := c.GetMany(ctx, []string{"a", "bb", "ccc"}, load, valcache.LoadOptions{})
 	if err != nil || len(m) != 3 {
-		t.Fatalf("GetManyWith = %v, %v", m, err)
+		t.Fatalf("GetMany = %v, %v", m, err)
 	}
 	want := valcache.Stats{Hits: 1, Misses: 2, Loads: 1}
 	if got := c.Stats(); got != want || calls != 1 {

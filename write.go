@@ -22,24 +22,25 @@ type SetOptions struct {
 
 	// Stamp, taken with Cache.Stamp before the value was read from its
 	// source, names the entry's tags and their versions at that moment. If
-	// any was invalidated since, the write is dropped. Set Tags or Stamp,
-	// not both.
+	// any was invalidated since, the write is dropped. With Tags too, the
+	// entry carries both: the stamp's tags with the stamp's versions, and
+	// the Tags the stamp lacks with their versions at write time (tags
+	// learned while the value was produced).
 	Stamp *Stamp
 }
 
-var errTagsAndStamp = errors.New("valcache: SetOptions: set Tags or Stamp, not both")
-
 // Set stores value under key with the cache's default TTL.
+//
+// What Set keeps of value is the same on every provider. A []byte is
+// copied, so the caller may reuse its buffer at once, and a []byte that Get
+// returns is the caller's to change. A value type with a method Clone() V is
+// cloned when written and when read on providers that keep Go values
+// (memory, a two-level provider's in-process copies), as providers that
+// store bytes copy it by encoding it. Other values (a struct holding a
+// slice, a map, a pointer) are shared on those providers between the writer
+// and every reader: change them only through a new Set.
 func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
 	return c.SetWith(ctx, key, value, SetOptions{})
-}
-
-// SetWithTTL stores value under key for ttl. Zero means the cache's default
-// TTL and NoExpiry means none; other negative values are ErrInvalidTTL. The
-// cache's jitter applies. TTLs below a millisecond are rounded up to one by
-// providers whose resolution is a millisecond, never down to zero.
-func (c *Cache[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.Duration) error {
-	return c.SetWith(ctx, key, value, SetOptions{TTL: ttl})
 }
 
 // SetWith stores value under key with the options given.
@@ -62,7 +63,7 @@ func (c *Cache[K, V]) SetWith(ctx context.Context, key K, value V, o SetOptions)
 		return err
 	}
 	if c.values != nil {
-		err = c.values.SetValue(ctx, dk, newEntry(value, st, m), c.weigh(key, value), ttl)
+		err = c.values.SetValue(ctx, dk, newEntry(c.own(value), st, m), c.weigh(key, value), ttl)
 	} else {
 		sctx := c.callStart(s.single(), OpSet)
 		err = c.setBytes(sctx, &s, dk, g, value, o, st, m, ttl)
@@ -143,26 +144,42 @@ func (c *Cache[K, V]) stampForWrite(s *steps, o SetOptions, ttl time.Duration, g
 	if mine == nil {
 		return nil, false, fmt.Errorf("valcache: SetOptions.Stamp was taken for a key of another version group; take it with Cache.Stamp")
 	}
-	if o.Stamp.covers(time.Now(), ttl) {
+	tags, late := stampAndLateTags(o)
+	if !late && o.Stamp.covers(time.Now(), ttl) {
 		return o.Stamp, true, nil
 	}
 	// The version keys must outlive this entry: extend them, and see
-	// whether anything was invalidated since the stamp was taken.
-	fresh, err := c.stamp(s.bounded(), o.Stamp.tags[1:], ttl, g)
+	// whether anything was invalidated since the stamp was taken. Late
+	// tags come after the stamp's, with the versions they have now.
+	fresh, err := c.stamp(s.bounded(), tags, ttl, g)
 	if err != nil {
 		return nil, false, err
 	}
-	if !slices.Equal(fresh.versions, mine) {
+	if !slices.Equal(fresh.versions[:len(mine)], mine) {
 		return nil, false, nil
 	}
 	return fresh, true, nil
 }
 
+// stampAndLateTags returns the tags a write with o.Stamp carries, the
+// stamp's first, and whether o.Tags adds some the stamp lacks.
+func stampAndLateTags(o SetOptions) ([]string, bool) {
+	tags := o.Stamp.tags[1:]
+	late := false
+	for _, t := range o.Tags {
+		if !slices.Contains(o.Stamp.tags, t) || t == "" {
+			if !late {
+				tags = slices.Clone(tags)
+				late = true
+			}
+			tags = append(tags, t) // an empty tag is refused by the stamp
+		}
+	}
+	return tags, late
+}
+
 // checkCallerStamp validates a stamp passed in SetOptions.
 func (c *Cache[K, V]) checkCallerStamp(o SetOptions) error {
-	if len(o.Tags) > 0 {
-		return errTagsAndStamp
-	}
 	if len(o.Stamp.tags) == 0 {
 		return fmt.Errorf("valcache: SetOptions.Stamp is not a stamp from Cache.Stamp")
 	}
@@ -172,21 +189,19 @@ func (c *Cache[K, V]) checkCallerStamp(o SetOptions) error {
 	return nil
 }
 
-// SetMany stores every entry of values with the cache's default TTL.
+// SetMany stores every entry of values with the cache's default TTL, as
+// SetManyWith does.
 func (c *Cache[K, V]) SetMany(ctx context.Context, values map[K]V) error {
-	return c.SetManyWithTTL(ctx, values, 0)
-}
-
-// SetManyWithTTL stores every entry of values for ttl, as SetWithTTL does,
-// each with its own jitter. Entries that failed are named by a
-// *KeyedBatchError[K]; the others are written.
-func (c *Cache[K, V]) SetManyWithTTL(ctx context.Context, values map[K]V, ttl time.Duration) error {
-	return c.SetManyWith(ctx, values, SetOptions{TTL: ttl})
+	return c.SetManyWith(ctx, values, SetOptions{})
 }
 
 // SetManyWith stores every entry of values with the options given: one
-// stamp, so one set of tags, serves the whole batch. Entries that failed are
-// named by a *KeyedBatchError[K]; the others are written.
+// stamp, so one set of tags, serves the whole batch. Every key is encoded
+// before anything is written: if the KeyCodec refuses one, nothing is
+// written, and the *KeyedBatchError[K] names every key (the refused ones
+// with their own error). Otherwise entries that failed are named by a
+// *KeyedBatchError[K] and the others are written. Write hooks hear of
+// exactly the entries written.
 func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOptions) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -209,16 +224,27 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 	dks := make(map[K]driver.Key, len(values))
 	var groups []int
 	seen := make([]bool, c.groupCount())
+	var refused map[K]error
 	for k := range values {
 		dk, err := c.driverKey(k)
-		if err != nil {
+		if errors.Is(err, ErrClosed) {
 			return err
+		}
+		if err != nil {
+			if refused == nil {
+				refused = map[K]error{}
+			}
+			refused[k] = err
+			continue
 		}
 		dks[k] = dk
 		if g := c.groupOf(dk); !seen[g] {
 			seen[g] = true
 			groups = append(groups, g)
 		}
+	}
+	if refused != nil {
+		return refusedBatch(values, refused)
 	}
 	st, write, lost, err := c.stampBatchLost(ctx, o, longest, groups)
 	if err != nil || (!write && lost == nil) {
@@ -248,7 +274,7 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		t, _ := c.ttl.resolve(ttl)
 		m, t := c.writeMeta(t)
 		if c.values != nil {
-			if err := c.values.SetValue(ctx, dk, newEntry(v, st, m), c.weigh(k, v), t); err != nil {
+			if err := c.values.SetValue(ctx, dk, newEntry(c.own(v), st, m), c.weigh(k, v), t); err != nil {
 				failed[k] = err
 			} else if hooks != nil {
 				written = append(written, StoredEntry[V]{ID: dk.ID, Value: v, TTL: t})
@@ -284,6 +310,25 @@ func (c *Cache[K, V]) SetManyWith(ctx context.Context, values map[K]V, o SetOpti
 		}
 	}
 	c.storedMany(ctx, hooks, written)
+	return batchErr(failed)
+}
+
+// errNotWritten is the failure of the keys of a batch that was not written
+// because another of its keys was refused.
+var errNotWritten = errors.New("valcache: not written: another key of the batch was refused")
+
+// refusedBatch is the error of a batch some of whose keys were refused
+// before anything was written: every key failed, the refused ones with
+// their own error.
+func refusedBatch[K comparable, V any](values map[K]V, refused map[K]error) error {
+	failed := make(map[K]error, len(values))
+	for k := range values {
+		if err, ok := refused[k]; ok {
+			failed[k] = err
+		} else {
+			failed[k] = errNotWritten
+		}
+	}
 	return batchErr(failed)
 }
 

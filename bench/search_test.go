@@ -93,7 +93,7 @@ func scanQuery(ctx context.Context, c *valcache.Cache[string, listing], sc drive
 		for i, k := range keys {
 			ids[i] = k.ID
 		}
-		values, err := c.GetMany(ctx, ids)
+		values, err := c.GetManyIfPresent(ctx, ids)
 		if err != nil {
 			return 0, err
 		}
@@ -125,7 +125,7 @@ func loadListings(b *testing.B, p driver.Provider) *search.Index[string, listing
 		for i := start; i < start+1000; i++ {
 			m[fmt.Sprintf("l%d", i)] = listingFor(i)
 		}
-		if err := x.SetMany(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
+		if err := x.SetManyWith(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -178,7 +178,7 @@ func BenchmarkValkeyGetMany(b *testing.B) {
 		}),
 		"valcache": p.vcSide(func(i int) {
 			from := (i % batches) * batchSize
-			got, err := p.vc.GetMany(ctx, p.keys[from:from+batchSize])
+			got, err := p.vc.GetManyIfPresent(ctx, p.keys[from:from+batchSize])
 			if err != nil || len(got) != batchSize {
 				b.Fatal(len(got), err)
 			}

@@ -172,19 +172,19 @@ var cacheCases = []testCase{
 	}},
 	{"PerCallTTLOverridesDefault", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{TTL: time.Hour})
-		if err := c.SetWithTTL(ctxFor(t), "k", "v", 200*time.Millisecond); err != nil {
+		if err := c.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{TTL: 200 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 		untilGone(t, c, "k", time.Second)
-		if err := c.SetWithTTL(ctxFor(t), "k", "v", -5*time.Second); !errors.Is(err, valcache.ErrInvalidTTL) {
-			t.Fatalf("SetWithTTL(-5s): got %v, want ErrInvalidTTL", err)
+		if err := c.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{TTL: -5 * time.Second}); !errors.Is(err, valcache.ErrInvalidTTL) {
+			t.Fatalf("SetWith(TTL: -5s): got %v, want ErrInvalidTTL", err)
 		}
 	}},
 	{"VeryLongTTLIsAccepted", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{})
 		for _, ttl := range []time.Duration{time.Duration(math.MaxInt64), 200 * 365 * 24 * time.Hour} {
-			if err := c.SetWithTTL(ctxFor(t), "k", "v", ttl); err != nil {
-				t.Fatalf("SetWithTTL(%v): %v", ttl, err)
+			if err := c.SetWith(ctxFor(t), "k", "v", valcache.SetOptions{TTL: ttl}); err != nil {
+				t.Fatalf("SetWith(TTL: %v): %v", ttl, err)
 			}
 			wantGet(t, c, "k", "v")
 		}
@@ -216,7 +216,7 @@ var cacheCases = []testCase{
 		for k := range in {
 			keys = append(keys, k)
 		}
-		got, err := c.GetMany(ctxFor(t), keys)
+		got, err := c.GetManyIfPresent(ctxFor(t), keys)
 		if err != nil {
 			t.Fatalf("GetMany: %v", err)
 		}
@@ -226,7 +226,7 @@ var cacheCases = []testCase{
 		if err := c.DeleteMany(ctxFor(t), keys[1:11]); err != nil {
 			t.Fatalf("DeleteMany: %v", err)
 		}
-		got, err = c.GetMany(ctxFor(t), keys)
+		got, err = c.GetManyIfPresent(ctxFor(t), keys)
 		if err != nil || len(got) != len(in)-10 {
 			t.Fatalf("after deleting 10: GetMany has %d entries (err %v), want %d", len(got), err, len(in)-10)
 		}
@@ -260,7 +260,7 @@ var cacheCases = []testCase{
 		if got := c.Stats().DecodeErrors; got != uint64(len(garbage)) {
 			t.Fatalf("DecodeErrors = %d, want %d", got, len(garbage))
 		}
-		got, err := c.GetMany(ctxFor(t), []string{"short", "bad-payload"})
+		got, err := c.GetManyIfPresent(ctxFor(t), []string{"short", "bad-payload"})
 		if err != nil || len(got) != 0 {
 			t.Fatalf("GetMany of undecodable entries = %v, %v; want empty, nil", got, err)
 		}
@@ -289,7 +289,7 @@ var cacheCases = []testCase{
 		if err := c.Clear(ctxFor(t)); !errors.Is(err, valcache.ErrClosed) {
 			t.Fatalf("Clear after Close: %v, want ErrClosed", err)
 		}
-		if _, err := c.GetMany(ctxFor(t), nil); !errors.Is(err, valcache.ErrClosed) {
+		if _, err := c.GetManyIfPresent(ctxFor(t), nil); !errors.Is(err, valcache.ErrClosed) {
 			t.Fatalf("GetMany after Close: %v, want ErrClosed", err)
 		}
 		if err := c.SetMany(ctxFor(t), map[string]string{"k": "v"}); !errors.Is(err, valcache.ErrClosed) {

@@ -120,26 +120,6 @@ var computeCases = []testCase{
 		}
 		wantNoGet(t, c, "k")
 	}},
-	{"ComputeKeepsTheEntrysExpiryUnlessGivenOne", func(t *testing.T, p driver.Provider, _ Harness) {
-		c := newCache(t, p, valcache.Options[string, int]{})
-		ctx := ctxFor(t)
-		if err := c.SetWithTTL(ctx, "k", 1, 300*time.Millisecond); err != nil {
-			t.Fatal(err)
-		}
-		inc := func(old int, _ bool) (int, valcache.ComputeOp, error) { return old + 1, valcache.ComputeSet, nil }
-		if _, _, err := c.Compute(ctx, "k", inc, valcache.ComputeOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		wantGet(t, c, "k", 2)
-		if took := untilGone(t, c, "k", 2*time.Second); took > 600*time.Millisecond {
-			t.Fatalf("the computed entry lived %v more; it should have kept the 300ms life", took)
-		}
-		if _, _, err := c.Compute(ctx, "k", inc, valcache.ComputeOptions{TTL: time.Hour}); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(400 * time.Millisecond)
-		wantGet(t, c, "k", 1)
-	}},
 }
 
 var computeTagCases = []testCase{

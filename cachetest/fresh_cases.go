@@ -71,13 +71,13 @@ var freshCases = []testCase{
 			}
 			return out, nil
 		}
-		got, err := c.GetManyWith(ctx, []string{"a", "b", "c", "d", "c"}, bulk, valcache.LoadOptions{})
+		got, err := c.GetMany(ctx, []string{"a", "b", "c", "d", "c"}, bulk, valcache.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]string{"a": "cached", "b": "b-single", "c": "c-bulk"}
 		if !sameValue(got, want) {
-			t.Fatalf("GetManyWith = %v, want %v", got, want)
+			t.Fatalf("GetMany = %v, want %v", got, want)
 		}
 		if len(asked) != 1 || len(asked[0]) != 2 {
 			t.Fatalf("bulk loader was asked %v; want one call, for c and d only", asked)
@@ -85,8 +85,8 @@ var freshCases = []testCase{
 		if v := <-single; v != "b-single" || singles.Load() != 1 {
 			t.Fatalf("single load of b: %q, %d runs", v, singles.Load())
 		}
-		if got, err := c.GetManyWith(ctx, []string{"a", "b", "c", "d"}, bulk, valcache.LoadOptions{}); err != nil || len(got) != 3 || len(asked) != 1 {
-			t.Fatalf("second GetManyWith = %v, %v, bulk calls %d; want everything from the cache (d cached as absent)", got, err, len(asked))
+		if got, err := c.GetMany(ctx, []string{"a", "b", "c", "d"}, bulk, valcache.LoadOptions{}); err != nil || len(got) != 3 || len(asked) != 1 {
+			t.Fatalf("second GetMany = %v, %v, bulk calls %d; want everything from the cache (d cached as absent)", got, err, len(asked))
 		}
 	}},
 	{"AbsentKeysAreCachedAsAbsent", func(t *testing.T, p driver.Provider, _ Harness) {

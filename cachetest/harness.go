@@ -38,9 +38,9 @@ type group struct {
 func groups() []group {
 	return []group{
 		{prefix: "Driver/", cases: driverCases},
-		{prefix: "Cache/", cases: cacheCases},
-		{prefix: "Load/", cases: append(append([]testCase(nil), loadCases...), freshCases...)},
-		{prefix: "Compute/", cases: computeCases, ready: func(t *testing.T, p driver.Provider) bool {
+		{prefix: "Cache/", cases: concat(cacheCases, ruleCases)},
+		{prefix: "Load/", cases: concat(loadCases, freshCases, loadRuleCases)},
+		{prefix: "Compute/", cases: concat(computeCases, ttlRuleCases), ready: func(t *testing.T, p driver.Provider) bool {
 			_, bytes := p.(driver.Swapper)
 			_, values := p.(driver.ValueSwapper)
 			return skipUnless(t, bytes || values, "provider cannot compare and swap; Compute reports ErrNotSupported")
@@ -53,7 +53,7 @@ func groups() []group {
 			_, ok := driver.Find[session.FieldStore](p)
 			return skipUnless(t, ok, "provider keeps no field entries")
 		}},
-		{prefix: "Tags/", cases: concat(tagCases, loadTagCases, computeTagCases, transformTagCases), ready: func(t *testing.T, p driver.Provider) bool {
+		{prefix: "Tags/", cases: concat(tagCases, loadTagCases, computeTagCases, transformTagCases, ttlRuleTagCases, loadRuleTagCases), ready: func(t *testing.T, p driver.Provider) bool {
 			_, ok := p.(driver.Versioner)
 			return skipUnless(t, ok, "provider keeps no versions; tag operations report ErrNotSupported")
 		}},

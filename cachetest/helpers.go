@@ -89,3 +89,10 @@ func untilGone[K comparable, V any](t *testing.T, c *valcache.Cache[K, V], key K
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// fetchValue is Fetch's value alone, for cases that check only the value.
+func fetchValue[K comparable, V any](t *testing.T, c *valcache.Cache[K, V], k K, load valcache.Loader[K, V], o valcache.LoadOptions) (V, error) {
+	t.Helper()
+	r, err := c.Fetch(ctxFor(t), k, load, o)
+	return r.Value, err
+}

@@ -229,13 +229,13 @@ var loadTagCases = []testCase{
 			return fmt.Sprintf("v%d-%d", k, loads.Add(1)), nil
 		}
 		tagged := valcache.LoadOptions{Tags: []string{"user:1"}}
-		if v, err := c.GetWith(ctxFor(t), 1, load, tagged); err != nil || v != "v1-1" {
+		if v, err := fetchValue(t, c, 1, load, tagged); err != nil || v != "v1-1" {
 			t.Fatalf("first load: %q %v", v, err)
 		}
 		if err := c.InvalidateTags(ctxFor(t), "user:1"); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := c.GetWith(ctxFor(t), 1, load, tagged); err != nil || v != "v1-2" {
+		if v, err := fetchValue(t, c, 1, load, tagged); err != nil || v != "v1-2" {
 			t.Fatalf("after invalidation: %q %v, want a second load", v, err)
 		}
 	}},
@@ -255,7 +255,7 @@ var loadTagCases = []testCase{
 		tagged := valcache.LoadOptions{Tags: []string{"row"}}
 		got := make(chan string, 1)
 		go func() {
-			v, _ := c.GetWith(ctxFor(t), 1, load, tagged)
+			v, _ := fetchValue(t, c, 1, load, tagged)
 			got <- v
 		}()
 		<-inLoad
@@ -264,7 +264,7 @@ var loadTagCases = []testCase{
 		}
 		close(release)
 		<-got
-		if v, err := c.GetWith(ctxFor(t), 1, load, tagged); err != nil || v != "fresh" {
+		if v, err := fetchValue(t, c, 1, load, tagged); err != nil || v != "fresh" {
 			t.Fatalf("after an invalidation during the load: %q %v; the stale load was cached", v, err)
 		}
 	}},

@@ -166,7 +166,7 @@ var searchCases = []testCase{
 		for i := range 600 {
 			ps[fmt.Sprintf("k%03d", i)] = product{Category: "c", Price: float64(i / 3)}
 		}
-		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+		if err := x.SetMany(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 		for _, desc := range []bool{false, true} {
@@ -232,7 +232,7 @@ var searchCases = []testCase{
 		for i := range 400 {
 			ps[fmt.Sprintf("k%03d", i)] = product{Title: fmt.Sprintf("common word%d", i)}
 		}
-		if err := x.SetMany(ctx, ps, valcache.SetOptions{}); err != nil {
+		if err := x.SetMany(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 		r, err := x.Search(ctx, "rare common", search.Query{Limit: 3})
@@ -422,7 +422,7 @@ var searchCases = []testCase{
 		if err := c.Set(ctx, "set", v("plain set")); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetWithTTL(ctx, "ttl", v("set with ttl"), time.Minute); err != nil {
+		if err := c.SetWith(ctx, "ttl", v("set with ttl"), valcache.SetOptions{TTL: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.SetMany(ctx, map[string]product{"many1": v("many one"), "many2": v("many two")}); err != nil {
@@ -432,11 +432,11 @@ var searchCases = []testCase{
 		if err != nil || loaded.Title != "from the loader" {
 			t.Fatalf("Get with a loader = %+v, %v", loaded, err)
 		}
-		bulk, err := c.GetManyWith(ctx, []string{"bulk"}, func(_ context.Context, ks []string) (map[string]product, error) {
+		bulk, err := c.GetMany(ctx, []string{"bulk"}, func(_ context.Context, ks []string) (map[string]product, error) {
 			return map[string]product{"bulk": v("bulk loaded")}, nil
 		}, valcache.LoadOptions{})
 		if err != nil || len(bulk) != 1 {
-			t.Fatalf("GetManyWith = %v, %v", bulk, err)
+			t.Fatalf("GetMany = %v, %v", bulk, err)
 		}
 		_, _, err = c.Compute(ctx, "computed", func(old product, found bool) (product, valcache.ComputeOp, error) {
 			return v("computed value"), valcache.ComputeSet, nil

@@ -122,12 +122,18 @@ var storageCases = []storageCase{
 			time.Sleep(20 * time.Millisecond)
 		}
 	}},
-	{"RejectsZeroTTLAndEmptyKey", func(t *testing.T, h StorageHarness) {
+	{"ZeroTTLMeansTheDefaultAndEmptyKeysAreRefused", func(t *testing.T, h StorageHarness) {
 		s := h.open(t, namespace(t))
-		if err := s.Set(ctxFor(t), "k", []byte("v"), 0); !errors.Is(err, driver.ErrInvalidTTL) {
-			t.Fatalf("Set with TTL 0: got %v, want ErrInvalidTTL", err)
+		// The harness's storages have the default default: no expiry.
+		if err := s.Set(ctxFor(t), "k", []byte("v"), 0); err != nil {
+			t.Fatalf("Set with TTL 0 (the storage's default): %v", err)
 		}
-		wantAbsent(t, s, "k")
+		time.Sleep(300 * time.Millisecond)
+		wantStored(t, s, "k", []byte("v"))
+		if err := s.Set(ctxFor(t), "bad", []byte("v"), -5*time.Second); !errors.Is(err, driver.ErrInvalidTTL) {
+			t.Fatalf("Set with TTL -5s: got %v, want ErrInvalidTTL", err)
+		}
+		wantAbsent(t, s, "bad")
 		if err := s.Set(ctxFor(t), "", []byte("v"), time.Minute); !errors.Is(err, storage.ErrEmptyKey) {
 			t.Fatalf("Set with an empty key: got %v, want ErrEmptyKey", err)
 		}

@@ -32,7 +32,7 @@ var tagCases = []testCase{
 		wantNoGet(t, c, "ab")
 		wantGet(t, c, "b", "v-b")
 		wantGet(t, c, "none", "v-none")
-		got, err := c.GetMany(ctx, []string{"a", "b", "ab", "none"})
+		got, err := c.GetManyIfPresent(ctx, []string{"a", "b", "ab", "none"})
 		if err != nil || len(got) != 2 || got["b"] != "v-b" || got["none"] != "v-none" {
 			t.Fatalf("GetMany after invalidating red = %v, %v; want only b and none", got, err)
 		}
@@ -105,11 +105,11 @@ var tagCases = []testCase{
 			keys = append(keys, i)
 		}
 		keys = append(keys, 1000)
-		if got, err := a.GetMany(ctx, keys); err != nil || len(got) != 0 {
+		if got, err := a.GetManyIfPresent(ctx, keys); err != nil || len(got) != 0 {
 			t.Fatalf("after Clear, %d of a's entries are still served (%v)", len(got), err)
 		}
 		wantNoGet(t, a, 7)
-		if got, err := b.GetMany(ctx, keys); err != nil || len(got) != 500 {
+		if got, err := b.GetManyIfPresent(ctx, keys); err != nil || len(got) != 500 {
 			t.Fatalf("clearing a took entries of b: %d left (%v)", len(got), err)
 		}
 		if err := a.Set(ctx, 7, 70); err != nil {
@@ -223,7 +223,7 @@ var tagCases = []testCase{
 			for k := range values {
 				keys = append(keys, k)
 			}
-			if got, err := c.GetMany(ctx, keys); err != nil || len(got) != len(values) {
+			if got, err := c.GetManyIfPresent(ctx, keys); err != nil || len(got) != len(values) {
 				t.Fatalf("round %d: %d of %d entries written after a Clear are served (%v)", round, len(got), len(values), err)
 			}
 		}
@@ -252,7 +252,7 @@ var tagCases = []testCase{
 		for range 20 {
 			wantGet(t, c, "plain", "v")
 		}
-		if got, err := c.GetMany(ctx, []string{"plain", "p1", "p2"}); err != nil || len(got) != 3 {
+		if got, err := c.GetManyIfPresent(ctx, []string{"plain", "p1", "p2"}); err != nil || len(got) != 3 {
 			t.Fatalf("GetMany = %v, %v", got, err)
 		}
 		if n := c.Stats().TagLookups; n != 0 {
@@ -276,8 +276,8 @@ var tagCases = []testCase{
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetWith(ctx, "k", "v", valcache.SetOptions{Stamp: st, Tags: []string{"y"}}); err == nil {
-			t.Fatal("SetWith with both Tags and Stamp succeeded")
+		if err := c.SetWith(ctx, "k", "v", valcache.SetOptions{Stamp: st, Tags: []string{""}}); !errors.Is(err, valcache.ErrEmptyTag) {
+			t.Fatalf("empty tag beside a stamp: %v, want ErrEmptyTag", err)
 		}
 		wantNoGet(t, c, "k")
 		// Tags with the characters that matter to key layouts.

@@ -111,7 +111,7 @@ var transformCases = []testCase{
 	{"TTLsSurviveTheChain", func(t *testing.T, p driver.Provider, _ Harness) {
 		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
 		v := strings.Repeat("short-lived ", 20)
-		if err := c.SetWithTTL(ctxFor(t), "k", v, 300*time.Millisecond); err != nil {
+		if err := c.SetWith(ctxFor(t), "k", v, valcache.SetOptions{TTL: 300 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 		wantGet(t, c, "k", v)
@@ -152,7 +152,7 @@ var transformCases = []testCase{
 		c := newCache(t, p, valcache.Options[string, string]{Transformers: []transform.Transformer{transformZstd(t), transformAES(t, 1)}})
 		ns := c.Namespace()
 		for _, k := range []string{"a", "b"} {
-			if err := c.SetWithTTL(ctxFor(t), k, strings.Repeat(k, 200), time.Minute); err != nil {
+			if err := c.SetWith(ctxFor(t), k, strings.Repeat(k, 200), valcache.SetOptions{TTL: time.Minute}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -98,7 +98,7 @@ storages:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetWithTTL(ctx, "n", 7, time.Minute); err != nil {
+	if err := c.SetWith(ctx, "n", 7, valcache.SetOptions{TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if n, ok, err := c.GetIfPresent(ctx, "n"); err != nil || !ok || n != 7 {

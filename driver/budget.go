@@ -31,8 +31,8 @@ type Budgets struct {
 	// Single bounds calls about one key: Get (a get-or-load, apart from
 	// the loader), GetIfPresent, Set, Delete and their steps.
 	Single time.Duration
-	// Bulk bounds calls about many keys: GetMany, SetMany, DeleteMany,
-	// GetManyWith (apart from the loader).
+	// Bulk bounds calls about many keys: GetManyIfPresent, GetMany (apart
+	// from the loader), SetMany, DeleteMany.
 	Bulk time.Duration
 	// Flush bounds calls about a whole namespace: Clear, InvalidateTags,
 	// Purge.

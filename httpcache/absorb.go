@@ -136,7 +136,7 @@ func (c *Cache) keep(ctx context.Context, q *request, rec record) (string, error
 	key, err := c.put(ctx, q.key, rec)
 	if err != nil {
 		c.stats.storeErrors.Add(1)
-		c.cfg.Logger.Warn("httpcache: cannot store a response", slog.String("url", q.r.URL.String()), slog.Any("error", err))
+		c.warnStore("httpcache: cannot store a response", slog.String("url", q.r.URL.String()), slog.Any("error", err))
 		return "", err
 	}
 	c.stats.stored.Add(1)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/warnlimit"
 )
 
 // Cache is an HTTP shared cache (RFC 9111) over a valcache provider. One
@@ -19,6 +20,9 @@ type Cache struct {
 	cfg   Config
 	store *store
 	stats counters
+	// storeWarns spaces the warnings about a failing store, which every
+	// request meets while it lasts.
+	storeWarns warnlimit.Limit
 
 	// flights are the origin requests this process runs or waits for, by
 	// flight key: requests for one key join the one running.

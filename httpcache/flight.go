@@ -110,14 +110,12 @@ func (c *Cache) start(f *flight, fk string, q *request, stale *record, next http
 		ctx, cancel := context.WithCancel(context.WithoutCancel(q.r.Context()))
 		defer cancel()
 		defer context.AfterFunc(c.root, cancel)()
-		loaded := make(chan flightLoad, 1)
-		ref, err := c.store.coalesce(ctx, fk, flightTTL, []string{purgeTag, bucketTag(q.key)}, func(lctx context.Context) (flightRef, error) {
-			l := c.load(lctx, f, q, stale, next)
-			loaded <- l
+		var l flightLoad // set by the loader, when it runs here
+		ref, here, err := c.store.coalesce(ctx, fk, flightTTL, []string{purgeTag, bucketTag(q.key)}, func(lctx context.Context) (flightRef, error) {
+			l = c.load(lctx, f, q, stale, next)
 			return flightRef{Key: l.key}, l.err
 		})
-		select {
-		case l := <-loaded: // elected here: the outcome is this process's own
+		if here { // elected here: the outcome is this process's own
 			f.rec, f.err, f.status = l.rec, l.err, l.status
 			if l.key != "" && !c.store.landed(ctx, fk) {
 				// An invalidation of its URL, or a purge, ran while the
@@ -125,7 +123,6 @@ func (c *Cache) start(f *flight, fk string, q *request, stale *record, next http
 				_ = c.store.remove(ctx, l.key)
 			}
 			return
-		default:
 		}
 		if err != nil {
 			f.err = err

@@ -63,7 +63,7 @@ func (c *Cache) serveLookup(w http.ResponseWriter, q *request, next http.Handler
 	rec, recKey, fwd, err := c.lookup(ctx, q)
 	if err != nil {
 		c.stats.storeErrors.Add(1)
-		c.cfg.Logger.Warn("httpcache: cannot read the store; asking the origin", slog.Any("error", err))
+		c.warnStore("httpcache: cannot read the store; asking the origin", slog.Any("error", err))
 	}
 	now := c.now()
 	if rec != nil {

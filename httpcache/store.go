@@ -71,16 +71,18 @@ func (s *store) invalidate(ctx context.Context, tags ...string) error {
 // coalesce runs load once for fk across every process sharing the store
 // and returns its value to all of them; the value is kept for ttl. Tags are
 // stamped before load runs, so that invalidating one of them while it runs
-// makes its value a miss (see landed). A failure of load in another process
-// comes back as the error it was (see classifyReason).
-func (s *store) coalesce(ctx context.Context, fk string, ttl time.Duration, tags []string, load func(context.Context) (flightRef, error)) (flightRef, error) {
-	ref, err := s.flights.GetWith(ctx, fk, func(ctx context.Context, _ string) (flightRef, error) { return load(ctx) },
+// makes its value a miss (see landed). here reports that load ran, and returned, in
+// this call, rather than another process's or another request's. A failure of
+// load in another process comes back as the error it was (see
+// classifyReason).
+func (s *store) coalesce(ctx context.Context, fk string, ttl time.Duration, tags []string, load func(context.Context) (flightRef, error)) (ref flightRef, here bool, err error) {
+	r, err := s.flights.Fetch(ctx, fk, func(ctx context.Context, _ string) (flightRef, error) { return load(ctx) },
 		valcache.LoadOptions{TTL: ttl, Tags: tags})
 	var lf *driver.LoadFailedError
 	if errors.As(err, &lf) {
-		return ref, classifyReason(lf.Reason)
+		return r.Value, r.Loaded, classifyReason(lf.Reason)
 	}
-	return ref, err
+	return r.Value, r.Loaded, err
 }
 
 // landed reports whether the value of a coordinated load of fk is still

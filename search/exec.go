@@ -247,7 +247,7 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 			keys = append(keys, k)
 			ids = append(ids, i)
 		}
-		values, err := x.cache.GetMany(ctx, keys)
+		values, err := x.cache.GetManyIfPresent(ctx, keys)
 		unread, err := unreadKeys[K](err)
 		if err != nil {
 			return nil, 0, err
@@ -309,7 +309,7 @@ func (x *Index[K, V]) page(p *plan, got []checked[K, V], total int, exact bool) 
 	return r
 }
 
-// unreadKeys returns the keys of a GetMany's partial failure when each
+// unreadKeys returns the keys of a GetManyIfPresent's partial failure when each
 // says the store could not serve, and any other error as it is.
 func unreadKeys[K comparable](err error) (map[K]error, error) {
 	var be *valcache.KeyedBatchError[K]

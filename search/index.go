@@ -98,11 +98,6 @@ func (x *Index[K, V]) Set(ctx context.Context, key K, value V) error {
 	return x.SetWith(ctx, key, value, valcache.SetOptions{})
 }
 
-// SetWithTTL stores value under key for ttl, and indexes it.
-func (x *Index[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.Duration) error {
-	return x.SetWith(ctx, key, value, valcache.SetOptions{TTL: ttl})
-}
-
 // SetWith stores value like Cache.SetWith, which indexes it, and returns
 // the index's error as well. Unlike a write through the cache, a value
 // whose document does not fit the schema is refused before anything is
@@ -126,9 +121,15 @@ func (x *Index[K, V]) SetWith(ctx context.Context, key K, value V, o valcache.Se
 	return nil
 }
 
-// SetMany stores and indexes many values with one set of options, like
+// SetMany stores and indexes many values with the cache's default TTL, as
+// SetManyWith does.
+func (x *Index[K, V]) SetMany(ctx context.Context, values map[K]V) error {
+	return x.SetManyWith(ctx, values, valcache.SetOptions{})
+}
+
+// SetManyWith stores and indexes many values with one set of options, like
 // Cache.SetManyWith. Nothing is written if a value does not fit the schema.
-func (x *Index[K, V]) SetMany(ctx context.Context, values map[K]V, o valcache.SetOptions) error {
+func (x *Index[K, V]) SetManyWith(ctx context.Context, values map[K]V, o valcache.SetOptions) error {
 	if x.closed.Load() {
 		return errIndexClosed
 	}

@@ -109,7 +109,7 @@ func TestStaleDocumentsAreSkippedAndRemoved(t *testing.T) {
 	for i := range 400 {
 		all[fmt.Sprintf("k%03d", i)] = item{Kind: "a", Price: i}
 	}
-	if err := x.SetMany(ctx, all, valcache.SetOptions{TTL: time.Hour}); err != nil {
+	if err := x.SetManyWith(ctx, all, valcache.SetOptions{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 300 { // the cheapest 300 disappear from the cache only

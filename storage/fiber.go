@@ -14,7 +14,7 @@ const DefaultFiberTimeout = 5 * time.Second
 
 // FiberStorage has the method set of gofiber's storage interface (Get, Set,
 // Delete, Reset and Close over []byte and time.Duration, with the
-// …WithContext variants of Fiber v3), so Fiber's middlewares (session,
+// …WithContext variants of Fiber v3, and the Keys of Fiber's own drivers), so Fiber's middlewares (session,
 // limiter, csrf, cache, idempotency) can keep their data in a Storage
 // without this module importing Fiber. Fiber's rules apply: a missing key is
 // nil, nil; an expiry of 0 means no expiry; an empty key or value is
@@ -63,6 +63,7 @@ func (f *FiberStorage) SetWithContext(ctx context.Context, key string, val []byt
 	}
 	switch {
 	case exp == 0:
+		// Fiber's 0 is no expiry; the Storage's 0 would be its default.
 		exp = NoExpiry
 	case exp < 0:
 		return fmt.Errorf("storage: fiber set %q: %w: %v", key, driver.ErrInvalidTTL, exp)
@@ -104,3 +105,36 @@ func (f *FiberStorage) Reset() error {
 
 // Close closes the storage.
 func (f *FiberStorage) Close() error { return f.s.Close() }
+
+// keyLister is a Storage that can list its keys (ProviderStorage can).
+type keyLister interface {
+	Keys(ctx context.Context) ([]string, error)
+}
+
+// KeysWithContext lists the storage's keys, as Fiber's own drivers' Keys
+// do (gofiber's Storage interface has no such method; its Redis and memory
+// drivers add one). It walks the whole namespace: it is for
+// administration, not for request paths. A Storage that cannot list its
+// keys gives driver.ErrNotSupported. No keys is nil, nil.
+func (f *FiberStorage) KeysWithContext(ctx context.Context) ([][]byte, error) {
+	l, ok := f.s.(keyLister)
+	if !ok {
+		return nil, fmt.Errorf("storage: fiber keys: %w", driver.ErrNotSupported)
+	}
+	keys, err := l.Keys(ctx)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = []byte(k)
+	}
+	return out, nil
+}
+
+// Keys is KeysWithContext bounded by the adapter's timeout.
+func (f *FiberStorage) Keys() ([][]byte, error) {
+	ctx, cancel := f.ctx()
+	defer cancel()
+	return f.KeysWithContext(ctx)
+}

@@ -14,8 +14,9 @@ import (
 const DefaultPrefix = "storage"
 
 // NoExpiry asks Set to keep a value until it is deleted or evicted. A zero
-// TTL is refused rather than read as "for ever", which is too easy to pass
-// by accident; the Fiber adapter maps Fiber's 0 to NoExpiry explicitly.
+// TTL means the storage's default (Options.TTL), as zero means the default
+// of what is written to everywhere in valcache; the Fiber adapter maps
+// Fiber's 0, which means no expiry there, to NoExpiry explicitly.
 const NoExpiry = driver.NoExpiry
 
 var (
@@ -30,8 +31,9 @@ var (
 //
 // Get reports a missing or expired key as found == false with a nil error;
 // an error means the store could not answer. Set takes a TTL that is
-// positive or NoExpiry. Reset removes every key of this storage and nothing
-// else. Every call honours ctx.
+// positive, NoExpiry, or zero for the storage's default; other negative TTLs
+// are driver.ErrInvalidTTL. Reset removes every key of this storage and
+// nothing else. Every call honours ctx.
 type Storage interface {
 	Get(ctx context.Context, key string) (value []byte, found bool, err error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
@@ -50,6 +52,10 @@ type Options struct {
 	// the provider is shared (a registry's storages share theirs, and the
 	// registry closes them).
 	CloseProvider bool
+
+	// TTL is the lifetime of values Set with a zero TTL. Zero means none:
+	// such values are kept until deleted or evicted (NoExpiry).
+	TTL time.Duration
 }
 
 // ProviderStorage is the Storage over a driver.Provider.
@@ -57,18 +63,24 @@ type ProviderStorage struct {
 	p      driver.Provider
 	ns     string
 	owns   bool
+	ttl    time.Duration // for a zero TTL: positive or NoExpiry
 	closed atomic.Bool
 }
 
 var _ Storage = (*ProviderStorage)(nil)
 
-// New returns a Storage keeping its keys in p under opts.Prefix.
+// New returns a Storage keeping its keys in p under opts.Prefix. A
+// negative opts.TTL other than NoExpiry is read as none, the default.
 func New(p driver.Provider, opts Options) *ProviderStorage {
 	ns := opts.Prefix
 	if ns == "" {
 		ns = DefaultPrefix
 	}
-	return &ProviderStorage{p: p, ns: ns, owns: opts.CloseProvider}
+	ttl := opts.TTL
+	if ttl <= 0 {
+		ttl = NoExpiry
+	}
+	return &ProviderStorage{p: p, ns: ns, owns: opts.CloseProvider, ttl: ttl}
 }
 
 // Prefix returns the namespace the storage keeps its keys in.
@@ -106,6 +118,9 @@ func (s *ProviderStorage) Set(ctx context.Context, key string, value []byte, ttl
 	k, err := s.key(key)
 	if err != nil {
 		return err
+	}
+	if ttl == 0 {
+		ttl = s.ttl
 	}
 	if err := s.p.Set(ctx, k, value, ttl); err != nil {
 		return fmt.Errorf("storage: set %q: %w", key, err)

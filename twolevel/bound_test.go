@@ -51,7 +51,7 @@ func TestCopiesAreBoundedAndExpireWithTheirEntry(t *testing.T) {
 		t.Fatalf("L1 holds %d copies: it kept almost nothing", n)
 	}
 
-	if err := c.SetWithTTL(ctx, "short", "v", 200*time.Millisecond); err != nil {
+	if err := c.SetWith(ctx, "short", "v", valcache.SetOptions{TTL: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := c.GetIfPresent(ctx, "short"); !ok {

@@ -190,7 +190,7 @@ func TestShardDown(t *testing.T) {
 		}
 	}
 
-	got, err := cache.GetMany(ctx, keys)
+	got, err := cache.GetManyIfPresent(ctx, keys)
 	wantFailed(t, "GetMany", err, dead)
 	var want []string
 	for _, k := range healthy {
@@ -207,7 +207,7 @@ func TestShardDown(t *testing.T) {
 		next[k] = "n-" + k
 	}
 	wantFailed(t, "SetMany", cache.SetMany(ctx, next), dead)
-	got, err = cache.GetMany(ctx, healthy)
+	got, err = cache.GetManyIfPresent(ctx, healthy)
 	if err != nil || len(got) != len(healthy) {
 		t.Fatalf("GetMany of the healthy keys after SetMany: %d of %d, %v", len(got), len(healthy), err)
 	}
@@ -217,7 +217,7 @@ func TestShardDown(t *testing.T) {
 		}
 	}
 	wantFailed(t, "DeleteMany", cache.DeleteMany(ctx, keys), dead)
-	if got, err = cache.GetMany(ctx, healthy); err != nil || len(got) != 0 {
+	if got, err = cache.GetManyIfPresent(ctx, healthy); err != nil || len(got) != 0 {
 		t.Fatalf("GetMany of the healthy keys after DeleteMany: %v, %v; want none", got, err)
 	}
 }

@@ -87,7 +87,7 @@ func TestInspectNamespacesEntriesAndServers(t *testing.T) {
 		if e, err = storeView(t, p).Entry(ctx, "users", "nope"); err != nil || e.Found {
 			t.Fatalf("absent entry: %+v, %v", e, err)
 		}
-		if err := users.SetWithTTL(ctx, 7, "forever", valcache.NoExpiry); err != nil {
+		if err := users.SetWith(ctx, 7, "forever", valcache.SetOptions{TTL: valcache.NoExpiry}); err != nil {
 			t.Fatal(err)
 		}
 		if e, err = storeView(t, p).Entry(ctx, "users", "7"); err != nil || e.TTL != driver.NoExpiry {

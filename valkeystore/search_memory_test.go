@@ -100,7 +100,7 @@ func TestSearchIndexMemoryFollowsTheLiveSet(t *testing.T) {
 		for i := range live {
 			m[i] = articleFor(i)
 		}
-		if err := x.SetMany(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
+		if err := x.SetManyWith(ctx, m, valcache.SetOptions{TTL: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestSearchIndexMemoryFollowsTheLiveSet(t *testing.T) {
 			m[i] = articleFor(i)
 		}
 		ttl := time.Second + time.Duration(start%1000)*time.Millisecond
-		if err := x.SetMany(ctx, m, valcache.SetOptions{TTL: ttl}); err != nil {
+		if err := x.SetManyWith(ctx, m, valcache.SetOptions{TTL: ttl}); err != nil {
 			t.Fatal(err)
 		}
 	}

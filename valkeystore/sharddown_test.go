@@ -130,7 +130,7 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 			healthy = append(healthy, k)
 		}
 	}
-	got, err := cache.GetMany(ctx, keys)
+	got, err := cache.GetManyIfPresent(ctx, keys)
 	wantFailed(t, "GetMany", err, dead)
 	if !slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(healthy))) {
 		t.Fatalf("GetMany answered %v, want every key of the healthy shards %v", slices.Sorted(maps.Keys(got)), healthy)
@@ -146,7 +146,7 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 		next[k] = "w-" + k
 	}
 	wantFailed(t, "SetMany", cache.SetMany(ctx, next), dead)
-	if got, err = cache.GetMany(ctx, healthy); err != nil || len(got) != len(healthy) {
+	if got, err = cache.GetManyIfPresent(ctx, healthy); err != nil || len(got) != len(healthy) {
 		t.Fatalf("GetMany of the healthy keys after SetMany: %d of %d, %v", len(got), len(healthy), err)
 	}
 	for k, v := range got {
@@ -156,7 +156,7 @@ func TestShardDownHealthyShardsKeepServing(t *testing.T) {
 	}
 
 	wantFailed(t, "DeleteMany", cache.DeleteMany(ctx, keys), dead)
-	if got, err = cache.GetMany(ctx, healthy); err != nil || len(got) != 0 {
+	if got, err = cache.GetManyIfPresent(ctx, healthy); err != nil || len(got) != 0 {
 		t.Fatalf("GetMany of the healthy keys after DeleteMany: %v, %v; want none", got, err)
 	}
 }

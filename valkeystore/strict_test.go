@@ -63,7 +63,7 @@ func runStrictReader() int {
 			}
 		case "many":
 			keys := strings.Split(arg, ",")
-			got, err := c.GetMany(ctx, keys)
+			got, err := c.GetManyIfPresent(ctx, keys)
 			if err != nil {
 				fmt.Fprintf(out, "error %v\n", err)
 				break

@@ -142,7 +142,7 @@ func (d *demoRun) basics() error {
 	if err := products.SetMany(ctx, batch); err != nil {
 		return err
 	}
-	many, err := products.GetMany(ctx, []int{1, 50, 100, 1000})
+	many, err := products.GetManyIfPresent(ctx, []int{1, 50, 100, 1000})
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (d *demoRun) basics() error {
 	fmt.Fprintf(out, "  %d sequential hits in %v: %v per hit\n", reads, elapsed.Round(time.Microsecond), (elapsed / reads).Round(time.Nanosecond))
 
 	step("TTL: entries expire exactly, even below a second")
-	if err := products.SetWithTTL(ctx, 999, Product{ID: 999, Name: "Flash sale"}, 150*time.Millisecond); err != nil {
+	if err := products.SetWith(ctx, 999, Product{ID: 999, Name: "Flash sale"}, valcache.SetOptions{TTL: 150 * time.Millisecond}); err != nil {
 		return err
 	}
 	_, before, err := products.GetIfPresent(ctx, 999)
@@ -172,7 +172,7 @@ func (d *demoRun) basics() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  SetWithTTL(999, 150ms): present at once=%v, present after 200ms=%v\n", before, after)
+	fmt.Fprintf(out, "  SetWith(999, TTL 150ms): present at once=%v, present after 200ms=%v\n", before, after)
 
 	step("Tags: one write invalidates every entry that carries the tag")
 	for id, supplier := range map[int]string{201: "supplier:3", 202: "supplier:3", 203: "supplier:9"} {
@@ -184,7 +184,7 @@ func (d *demoRun) basics() error {
 	if err := products.InvalidateTags(ctx, "supplier:3"); err != nil {
 		return err
 	}
-	tagged, err := products.GetMany(ctx, []int{201, 202, 203})
+	tagged, err := products.GetManyIfPresent(ctx, []int{201, 202, 203})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (d *demoRun) basics() error {
 	if err := products.Clear(ctx); err != nil {
 		return err
 	}
-	left, err := products.GetMany(ctx, []int{2, 50, 100})
+	left, err := products.GetManyIfPresent(ctx, []int{2, 50, 100})
 	if err != nil {
 		return err
 	}
