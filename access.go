@@ -1,33 +1,46 @@
 package valcache
 
 import (
+	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/facade"
 )
 
-// The accessors below let packages built beside the facade (search) work
-// with the same store, key strings and defaults as the cache they extend,
-// without a second configuration that could disagree with it.
+// Packages built beside the facade (search) work with the same store, key
+// strings and logger as the cache they extend, without a second
+// configuration that could disagree with it; they reach them through
+// internal/facade rather than through exported methods no user needs.
 
-// Provider returns the provider the cache was built over.
-func (c *Cache[K, V]) Provider() driver.Provider { return c.provider }
+func init() {
+	facade.Register(func(cache any) (facade.View, bool) {
+		v, ok := cache.(viewer)
+		if !ok {
+			return nil, false
+		}
+		return v.facadeView(), true
+	})
+}
 
-// KeyID returns the string key is stored under (its KeyCodec encoding).
-func (c *Cache[K, V]) KeyID(key K) (string, error) {
-	dk, err := c.driverKey(key)
+// viewer is implemented by every *Cache, whatever its type parameters.
+type viewer interface{ facadeView() facade.View }
+
+func (c *Cache[K, V]) facadeView() facade.View { return cacheView[K, V]{c} }
+
+type cacheView[K comparable, V any] struct{ c *Cache[K, V] }
+
+func (v cacheView[K, V]) Provider() driver.Provider { return v.c.provider }
+
+func (v cacheView[K, V]) Logger() *slog.Logger { return v.c.log }
+
+func (v cacheView[K, V]) KeyID(key any) (string, error) {
+	k, ok := key.(K)
+	if !ok {
+		return "", fmt.Errorf("valcache: key of type %T for a cache of %T keys", key, *new(K))
+	}
+	dk, err := v.c.driverKey(k)
 	return dk.ID, err
 }
 
-// ParseKeyID reverses KeyID. Key types other than strings and integers
-// need a KeyCodec with a decoder or an encoding.TextUnmarshaler.
-func (c *Cache[K, V]) ParseKeyID(id string) (K, error) { return c.keyDec(id) }
-
-// DefaultTTL returns the lifetime of entries written without a TTL
-// (NoExpiry when they have none), before jitter.
-func (c *Cache[K, V]) DefaultTTL() time.Duration { return c.ttl.def }
-
-// Logger returns the logger the cache reports to (Options.Logger, or
-// slog.Default), for what its companions cannot return to a caller.
-func (c *Cache[K, V]) Logger() *slog.Logger { return c.log }
+func (v cacheView[K, V]) ParseKeyID(id string) (any, error) { return v.c.keyDec(id) }

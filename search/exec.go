@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/valcache/valcache"
@@ -240,9 +241,13 @@ func (x *Index[K, V]) verify(ctx context.Context, p *plan, order []scored, need 
 		ids := make([]int, 0, n)
 		var gone []index.Ref
 		for i, s := range batch {
-			k, err := x.cache.ParseKeyID(s.c.ID)
+			parsed, err := x.view.ParseKeyID(s.c.ID)
 			if err != nil {
 				return nil, 0, err
+			}
+			k, ok := parsed.(K)
+			if !ok {
+				return nil, 0, fmt.Errorf("search: key id %q parsed as %T", s.c.ID, parsed)
 			}
 			keys = append(keys, k)
 			ids = append(ids, i)

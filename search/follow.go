@@ -93,6 +93,6 @@ func (x *Index[K, V]) report(ctx context.Context, err error, n int) {
 		r.mu.Unlock()
 		return
 	}
-	x.cache.Logger().Warn("search: a cache write was not indexed; queries may miss it until it is written again",
+	x.view.Logger().Warn("search: a cache write was not indexed; queries may miss it until it is written again",
 		slog.String("namespace", x.cache.Namespace()), slog.Int("entries", n), slog.Any("error", err))
 }

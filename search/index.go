@@ -10,6 +10,7 @@ import (
 
 	"github.com/valcache/valcache"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/facade"
 	"github.com/valcache/valcache/search/index"
 )
 
@@ -21,6 +22,7 @@ import (
 // index's errors returned rather than logged.
 type Index[K comparable, V any] struct {
 	cache    *valcache.Cache[K, V]
+	view     facade.View // the cache's provider, key strings and logger
 	idx      index.Backend
 	fields   fieldSet
 	extract  func(V) (Document, error)
@@ -40,9 +42,13 @@ func New[K comparable, V any](c *valcache.Cache[K, V], schema Schema[V]) (*Index
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil cache", ErrBadSchema)
 	}
-	idx, ok := driver.Find[index.Backend](c.Provider())
+	view, ok := facade.Of(c)
 	if !ok {
-		return nil, fmt.Errorf("%w: search: provider %T keeps no index", ErrNotSupported, c.Provider())
+		return nil, fmt.Errorf("%w: search: the cache offers no view of its provider", ErrNotSupported)
+	}
+	idx, ok := driver.Find[index.Backend](view.Provider())
+	if !ok {
+		return nil, fmt.Errorf("%w: search: provider %T keeps no index", ErrNotSupported, view.Provider())
 	}
 	fields, extract := schema.Fields, schema.Extract
 	if (fields == nil) != (extract == nil) {
@@ -65,7 +71,7 @@ func New[K comparable, V any](c *valcache.Cache[K, V], schema Schema[V]) (*Index
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	x := &Index[K, V]{cache: c, idx: idx, fields: fs, extract: extract, timeout: timeout}
+	x := &Index[K, V]{cache: c, view: view, idx: idx, fields: fs, extract: extract, timeout: timeout}
 	x.detach = c.OnWrite(follower[K, V]{x})
 	return x, nil
 }
@@ -135,7 +141,7 @@ func (x *Index[K, V]) SetManyWith(ctx context.Context, values map[K]V, o valcach
 	}
 	for k, v := range values {
 		if err := x.fits(v); err != nil {
-			id, _ := x.cache.KeyID(k)
+			id, _ := x.view.KeyID(k)
 			return fmt.Errorf("key %q: %w", id, err)
 		}
 	}
