@@ -143,9 +143,6 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 	c.negativeTTL, c.swr, c.sie, c.refreshAfter = opts.NegativeTTL, opts.StaleWhileRevalidate, opts.StaleIfError, opts.RefreshAfter
 	c.maxComputeRetries = opts.MaxComputeRetries
 	c.computeTimeout = DefaultComputeTimeout
-	if o, ok := provider.(driver.OperationTimeouter); ok && o.OperationTimeout() > 0 {
-		c.computeTimeout = o.OperationTimeout()
-	}
 	c.stringKeys = opts.KeyCodec == nil && reflect.TypeFor[K]().Kind() == reflect.String
 	if c.ns == "" {
 		c.ns = DefaultNamespace
@@ -185,6 +182,9 @@ func New[K comparable, V any](provider driver.Provider, opts Options[K, V]) (*Ca
 		c.budgets = b.Budgets()
 		if c.budgets.Single < 0 || c.budgets.Bulk < 0 || c.budgets.Flush < 0 {
 			return nil, fmt.Errorf("%w: the provider reports negative budgets %+v", ErrInvalidOptions, c.budgets)
+		}
+		if c.budgets.Single > 0 {
+			c.computeTimeout = c.budgets.Single
 		}
 	}
 	groups := 1

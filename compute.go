@@ -14,7 +14,7 @@ import (
 
 // DefaultComputeTimeout is how long a compute whose context has no
 // deadline keeps retrying after lost races, over a provider that does not
-// say how long its calls may take (driver.OperationTimeouter).
+// give single-key calls a budget (driver.Budgets.Single).
 const DefaultComputeTimeout = 2 * time.Second
 
 // Pauses between a compute's attempts: jittered, growing from
@@ -86,7 +86,7 @@ type ComputeOptions struct {
 // After a lost race Compute pauses (jittered, growing from 1 ms to 50 ms, so
 // that contenders spread out) and tries again, for as long as its budget
 // lasts: until ctx's deadline, or, when ctx has none, for the provider's
-// operation timeout (driver.OperationTimeouter; DefaultComputeTimeout
+// single-key budget (driver.Budgets.Single; DefaultComputeTimeout
 // otherwise), and at most Options.MaxComputeRetries times when that is set.
 // Many writers of one key thus all land their updates, and a compute
 // returns a *ComputeConflictError only once its budget is spent. It returns

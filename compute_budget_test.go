@@ -86,7 +86,7 @@ func (s *losingStore) CompareAndSwap(context.Context, driver.Key, []byte, []byte
 // timedStore is a losingStore that says how long its calls may take.
 type timedStore struct{ *losingStore }
 
-func (s timedStore) OperationTimeout() time.Duration { return s.timeout }
+func (s timedStore) Budgets() driver.Budgets { return driver.Budgets{Single: s.timeout} }
 
 func TestComputeReturnsTheConflictOnceItsBudgetIsSpent(t *testing.T) {
 	const budget = 300 * time.Millisecond
@@ -115,7 +115,7 @@ func TestComputeReturnsTheConflictOnceItsBudgetIsSpent(t *testing.T) {
 		defer cancel()
 		check(t, &losingStore{m: map[driver.Key][]byte{}}, ctx, valcache.Options[string, int]{}, budget)
 	})
-	t.Run("ProvidersOperationTimeout", func(t *testing.T) {
+	t.Run("ProvidersSingleBudget", func(t *testing.T) {
 		p := timedStore{&losingStore{m: map[driver.Key][]byte{}, timeout: budget}}
 		check(t, p, context.Background(), valcache.Options[string, int]{}, budget)
 	})

@@ -53,15 +53,6 @@ type ValueStore interface {
 	SetValue(ctx context.Context, key Key, value any, weight uint32, ttl time.Duration) error
 }
 
-// OperationTimeouter tells how long the provider lets one call run when
-// the caller's context sets no deadline. The facade gives work made of
-// several calls the same budget: a compute retries lost races for that long.
-//
-// Fallback: valcache.DefaultComputeTimeout.
-type OperationTimeouter interface {
-	OperationTimeout() time.Duration
-}
-
 // DefaultTTLer lets a provider's configuration supply the default TTL of the
 // caches built over it.
 //

@@ -111,8 +111,6 @@ func (p *Provider) DeleteMany(ctx context.Context, keys []driver.Key) error {
 // DefaultTTL implements driver.DefaultTTLer with L2's.
 func (p *Provider) DefaultTTL() time.Duration { return p.l2.DefaultTTL() }
 
-// OperationTimeout implements driver.OperationTimeouter with L2's.
-func (p *Provider) OperationTimeout() time.Duration { return p.l2.OperationTimeout() }
 
 // Ping implements driver.Pinger. It bypasses an open circuit, so it tells
 // whether L2 answers now, and its outcome counts for the breaker.

@@ -37,7 +37,6 @@ var (
 	_ driver.BatchSetter        = (*Provider)(nil)
 	_ driver.BatchDeleter       = (*Provider)(nil)
 	_ driver.DefaultTTLer       = (*Provider)(nil)
-	_ driver.OperationTimeouter = (*Provider)(nil)
 	_ driver.Pinger             = (*Provider)(nil)
 	_ driver.Flusher            = (*Provider)(nil)
 	_ driver.Versioner          = (*Provider)(nil)
