@@ -2,7 +2,6 @@ package fakestore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -168,9 +167,17 @@ func (st *Store) fire(ctx context.Context, op Op, key *driver.Key, group int, af
 		return nil
 	}
 	if hit.Hang {
+		var timeout <-chan time.Time
+		if d := st.limit(op); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timeout = t.C
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("fakestore: %s: %w", op, ctx.Err())
+		case <-timeout:
+			return fmt.Errorf("fakestore: %s: no reply within %v: %w", op, st.limit(op), driver.ErrUnavailable)
 		case <-healed:
 		}
 	}
@@ -209,7 +216,17 @@ func (st *Store) groupFaults(ctx context.Context, op Op, groups []int, after boo
 	return failed
 }
 
-// isLost reports an error of a lost reply, which a provider sends again.
-func isLost(err error) bool {
-	return err != nil && errors.Is(err, driver.ErrUnavailable) && !errors.Is(err, driver.ErrUnreachable)
+// limit is how long the Store lets a call of op wait for a reply, as a
+// remote provider's own timeouts do: the budget of its kind
+// (driver.Budgeter promises that a single-key call is bounded by Single).
+// Zero: until the caller's context ends.
+func (st *Store) limit(op Op) time.Duration {
+	b := st.s.cfg.Budgets
+	switch op {
+	case OpGetMany, OpSetMany, OpDeleteMany:
+		return b.Bulk
+	case OpClear, OpBumpVersions, OpScan:
+		return b.Flush
+	}
+	return b.Single
 }
