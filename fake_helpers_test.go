@@ -57,12 +57,12 @@ func dkey(id string) driver.Key { return driver.Key{Namespace: "ns", ID: id} }
 // GetMany) is one edit here.
 
 // bulkIfPresent reads keys without loading.
-func bulkIfPresent[V any](ctx context.Context, c *valcache.Cache[string, V], keys []string) (map[string]V, error) {
+func bulkIfPresent[K comparable, V any](ctx context.Context, c *valcache.Cache[K, V], keys []K) (map[K]V, error) {
 	return c.GetMany(ctx, keys)
 }
 
 // bulkLoad reads keys, loading the missing ones with load.
-func bulkLoad[V any](ctx context.Context, c *valcache.Cache[string, V], keys []string, load valcache.BulkLoader[string, V], o valcache.LoadOptions) (map[string]V, error) {
+func bulkLoad[K comparable, V any](ctx context.Context, c *valcache.Cache[K, V], keys []K, load valcache.BulkLoader[K, V], o valcache.LoadOptions) (map[K]V, error) {
 	return c.GetManyWith(ctx, keys, load, o)
 }
 
