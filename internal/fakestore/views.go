@@ -27,14 +27,38 @@ type batch interface {
 }
 
 type (
-	bare             struct{ core }
-	plain            struct{ core; batch }
-	followedBare     struct{ core; driver.FollowedVersions }
-	followedView     struct{ core; batch; driver.FollowedVersions }
-	cellsBare        struct{ core; driver.VersionCells }
-	cellsView        struct{ core; batch; driver.VersionCells }
-	nearBare         struct{ core; driver.NearCache }
-	nearView         struct{ core; batch; driver.NearCache }
+	bare  struct{ core }
+	plain struct {
+		core
+		batch
+	}
+	followedBare struct {
+		core
+		driver.FollowedVersions
+	}
+	followedView struct {
+		core
+		batch
+		driver.FollowedVersions
+	}
+	cellsBare struct {
+		core
+		driver.VersionCells
+	}
+	cellsView struct {
+		core
+		batch
+		driver.VersionCells
+	}
+	nearBare struct {
+		core
+		driver.NearCache
+	}
+	nearView struct {
+		core
+		batch
+		driver.NearCache
+	}
 	nearFollowedBare struct {
 		core
 		driver.NearCache
