@@ -65,7 +65,7 @@ func TestServerDownAndBack(t *testing.T) {
 	if err := other.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "the invalidation reaches this instance", func() bool {
+	eventually(t, 20*time.Second, "the invalidation reaches this instance", func() bool {
 		_, ok, _ := c.GetIfPresent(ctx, "tagged")
 		return !ok
 	})
