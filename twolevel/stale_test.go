@@ -23,7 +23,7 @@ func TestStaleCopyIsReloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if err := c.Set(ctx, "k", "old"); err != nil {
 		t.Fatal(err)
