@@ -121,7 +121,7 @@ func TestBodiesAboveMaxBodySize(t *testing.T) {
 			close(hold)
 			// The waiters each ask the origin while the first response is
 			// still being streamed to its client.
-			eventually(t, 5*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
+			eventually(t, 20*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
 			close(finish)
 			wg.Wait()
 			o.expectHits(t, n)

@@ -46,7 +46,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		if _, err := get("/s"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "stored", func() bool {
+		eventually(t, 20*time.Second, "stored", func() bool {
 			resp, err := get("/s")
 			return err == nil && contains(resp.Header.Get("Cache-Status"), "hit")
 		})
@@ -55,7 +55,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		if _, err := get("/s"); err != nil { // stale: served, revalidated in the background
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "the revalidation reaches the origin", func() bool { return o.hits.Load() >= 2 })
+		eventually(t, 20*time.Second, "the revalidation reaches the origin", func() bool { return o.hits.Load() >= 2 })
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}

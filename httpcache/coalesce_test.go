@@ -229,7 +229,7 @@ func TestCoalescedWaitersOfASlowResponse(t *testing.T) {
 		}
 		eventually(t, 10*time.Second, "all requests arrive", func() bool { return f.active.Load() == n && o.hits.Load() == 1 })
 		close(hold)
-		eventually(t, 5*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
+		eventually(t, 20*time.Second, "the waiters are answered", func() bool { return done.Load() == n-1 })
 		close(finish)
 		wg.Wait()
 	})

@@ -53,7 +53,7 @@ func TestRFC5861_3_StaleWhileRevalidate(t *testing.T) {
 			}()
 		}
 		wg.Wait() // every stale request was answered while the revalidation is held
-		eventually(t, 5*time.Second, "a revalidation starts", func() bool { return revalidations.Load() >= 1 })
+		eventually(t, 20*time.Second, "a revalidation starts", func() bool { return revalidations.Load() >= 1 })
 		close(release)
 		for _, f := range fronts {
 			f.settle()
@@ -62,7 +62,7 @@ func TestRFC5861_3_StaleWhileRevalidate(t *testing.T) {
 			t.Fatalf("%d background revalidations for %d instances, want 1", n, len(fronts))
 		}
 		for _, f := range fronts {
-			eventually(t, 2*time.Second, "the revalidated response is served", func() bool {
+			eventually(t, 20*time.Second, "the revalidated response is served", func() bool {
 				r := f.fetch("/s")
 				return r.hit() && r.body == "v2" && r.header.Get("Age") == "0"
 			})

@@ -46,7 +46,7 @@ func TestCopiesAreBoundedAndExpireWithTheirEntry(t *testing.T) {
 		}
 	}
 	// otter applies its bound asynchronously; give it a moment.
-	eventually(t, 2*time.Second, "L1 within its weight budget", func() bool { return l1.Len() <= budget/1024+8 })
+	eventually(t, 20*time.Second, "L1 within its weight budget", func() bool { return l1.Len() <= budget/1024+8 })
 	if n := l1.Len(); n < 16 {
 		t.Fatalf("L1 holds %d copies: it kept almost nothing", n)
 	}

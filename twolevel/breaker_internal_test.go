@@ -16,6 +16,16 @@ func quietBreaker(threshold int, cooldown time.Duration) *breaker {
 	return newBreakers(1, threshold, cooldown, slog.New(slog.NewTextHandler(io.Discard, nil))).of(0)
 }
 
+// elapse ends b's cooldown as if it had passed. The tests use cooldowns of
+// an hour and end them with this, rather than short cooldowns and sleeps:
+// on a busy machine a short cooldown can also end before the test looks
+// at the open circuit.
+func elapse(b *breaker) {
+	b.mu.Lock()
+	b.openedAt = b.openedAt.Add(-b.set.cooldown)
+	b.mu.Unlock()
+}
+
 // run passes one call's outcome through the breaker, as Provider.call does.
 func run(t *testing.T, b *breaker, ctx context.Context, err error) {
 	t.Helper()
@@ -27,7 +37,7 @@ func run(t *testing.T, b *breaker, ctx context.Context, err error) {
 }
 
 func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
-	b := quietBreaker(3, 50*time.Millisecond)
+	b := quietBreaker(3, time.Hour)
 	ctx := context.Background()
 	down := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 	cancelled, cancel := context.WithCancel(ctx)
@@ -52,7 +62,7 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 		t.Fatalf("open circuit allowed a call or hid the cause: %v", err)
 	}
 
-	time.Sleep(60 * time.Millisecond)
+	elapse(b)
 	probe, err := b.allow()
 	if err != nil || !probe {
 		t.Fatalf("no probe after the cooldown: %v, %v", probe, err)
@@ -68,7 +78,7 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 	if _, err := b.allow(); err == nil {
 		t.Fatal("a failed probe did not reopen the circuit for a cooldown")
 	}
-	time.Sleep(60 * time.Millisecond)
+	elapse(b)
 	probe, _ = b.allow()
 	b.done(probe, nil, true)
 	if state(b.state.Load()) != stateClosed {
@@ -79,11 +89,11 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 // A late non-probe call ending while a probe runs does not start a second
 // probe.
 func TestBreakerHasOneProbeAtATime(t *testing.T) {
-	b := quietBreaker(1, time.Millisecond)
+	b := quietBreaker(1, time.Hour)
 	ctx := context.Background()
 	late, _ := b.allow() // allowed while closed; ends later
 	run(t, b, ctx, errors.New("i/o timeout"))
-	time.Sleep(2 * time.Millisecond)
+	elapse(b)
 	probe, err := b.allow()
 	if err != nil || !probe {
 		t.Fatalf("no probe: %v", err)
@@ -121,7 +131,7 @@ func TestDisabledBreakerNeverOpens(t *testing.T) {
 // Each slot's circuit opens on its own failures only, and the set reports
 // the worst state until the last circuit closes.
 func TestBreakersAreKeptPerSlot(t *testing.T) {
-	s := newBreakers(3, 2, time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newBreakers(3, 2, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	down := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 	for range 2 {
@@ -138,7 +148,7 @@ func TestBreakersAreKeptPerSlot(t *testing.T) {
 	if st := s.state(); st != stateOpen {
 		t.Fatalf("state %v with slot 1 open", st)
 	}
-	time.Sleep(2 * time.Millisecond)
+	elapse(s.of(1))
 	probe, err := s.of(1).allow()
 	if err != nil || !probe {
 		t.Fatalf("no probe on slot 1 after the cooldown: %v, %v", probe, err)

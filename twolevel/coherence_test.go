@@ -66,12 +66,12 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		if err := a.Set(ctx, "set", "v2"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B sees A's Set", func() bool { v, _ := read("set"); return v == "v2" })
+		eventually(t, 20*time.Second, "B sees A's Set", func() bool { v, _ := read("set"); return v == "v2" })
 
 		if err := a.Delete(ctx, "set"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B sees A's Delete", func() bool { _, ok := read("set"); return !ok })
+		eventually(t, 20*time.Second, "B sees A's Delete", func() bool { _, ok := read("set"); return !ok })
 
 		if err := a.SetWith(ctx, "tagged", "t1", valcache.SetOptions{Tags: []string{"group"}}); err != nil {
 			t.Fatal(err)
@@ -80,7 +80,7 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		if err := a.InvalidateTags(ctx, "group"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B sees A's tag invalidation", func() bool { _, ok := read("tagged"); return !ok })
+		eventually(t, 20*time.Second, "B sees A's tag invalidation", func() bool { _, ok := read("tagged"); return !ok })
 
 		if err := a.Set(ctx, "cleared", "c1"); err != nil {
 			t.Fatal(err)
@@ -89,7 +89,7 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		if err := a.Clear(ctx); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B sees A's Clear", func() bool { _, ok := read("cleared"); return !ok })
+		eventually(t, 20*time.Second, "B sees A's Clear", func() bool { _, ok := read("cleared"); return !ok })
 
 		if err := a.Set(ctx, "raw", "r1"); err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func TestOtherInstancesChangesDropCopies(t *testing.T) {
 		if err := cl.Do(ctx, cl.B().Set().Key(stored.Key).Value("not an envelope").Build()).Error(); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B drops a copy overwritten by an outsider", func() bool { _, ok := read("raw"); return !ok })
+		eventually(t, 20*time.Second, "B drops a copy overwritten by an outsider", func() bool { _, ok := read("raw"); return !ok })
 	})
 }
 
@@ -166,7 +166,7 @@ func TestLostConnectionDropsCopies(t *testing.T) {
 		if err := a.Set(ctx, "k", "new"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 2*time.Second, "B reads the new value after its connection was killed", func() bool {
+		eventually(t, 20*time.Second, "B reads the new value after its connection was killed", func() bool {
 			v, _, _ := bc.GetIfPresent(ctx, "k")
 			return v == "new"
 		})

@@ -66,15 +66,17 @@ func TestServerDownAndBack(t *testing.T) {
 	if err := other.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "the invalidation reaches this instance", func() bool {
+	eventually(t, 20*time.Second, "the invalidation reaches this instance", func() bool {
 		_, ok, _ := c.GetIfPresent(ctx, "tagged")
 		return !ok
 	})
 
+	// Taken before the kill: the provider cannot lose the server earlier,
+	// so reads until down+staleFor/2 are within the bound for sure.
+	down := time.Now()
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	down := time.Now()
 	// Reads are answered from the copies while they are within the bound.
 	for round := 0; time.Since(down) < staleFor/2; round++ {
 		for i := range n {
@@ -100,11 +102,14 @@ func TestServerDownAndBack(t *testing.T) {
 	if !errors.Is(werr, twolevel.ErrUnavailable) || p.CircuitState() != driver.CircuitOpen {
 		t.Fatalf("write error %v, breaker %v; want ErrUnavailable with the circuit open", werr, p.CircuitState())
 	}
-	// Past the bound, copies are no longer served.
-	time.Sleep(time.Until(down.Add(staleFor + 100*time.Millisecond)))
-	if v, ok, err := c.GetIfPresent(ctx, "0"); err == nil {
-		t.Fatalf("read past StaleIfError: %q, %v, no error", v, ok)
-	}
+	// Past the bound, copies are no longer served. The bound runs from
+	// when the provider noticed the loss, which on a busy machine may be
+	// well after the kill: wait out the bound from the kill, then poll.
+	time.Sleep(time.Until(down.Add(staleFor)))
+	eventually(t, 20*time.Second, "reads past StaleIfError fail", func() bool {
+		_, _, err := c.GetIfPresent(ctx, "0")
+		return err != nil
+	})
 
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)

@@ -84,12 +84,32 @@ func TestShardDown(t *testing.T) {
 	if err := cache.InvalidateTags(ctx, "tag-"+kindGoneHere); err != nil {
 		t.Fatal(err)
 	}
+	// The cells this instance follows the other's invalidation by, one per
+	// group, as they read before it.
+	type followed struct {
+		cell   *driver.VersionCell
+		before driver.Version
+	}
+	var goneAway []followed
+	for g := range p.VersionGroups() {
+		if cells, ok := p.NearCells([]driver.VersionKey{{Namespace: ns, Tag: "tag-" + kindGoneAway, Group: g}}); ok {
+			goneAway = append(goneAway, followed{cells[0], cells[0].Load()})
+		}
+	}
 	if err := otherCache.InvalidateTags(ctx, "tag-"+kindGoneAway); err != nil {
 		t.Fatal(err)
 	}
 	// Let the other instance's invalidation reach this one (about a round
-	// trip) without reading the keys, which would ask the store.
-	time.Sleep(500 * time.Millisecond)
+	// trip, far more on a busy machine) without reading the keys, which
+	// would ask the store.
+	eventually(t, 20*time.Second, "the other instance's invalidation is pushed here", func() bool {
+		for _, f := range goneAway {
+			if f.cell.Load() == f.before {
+				return false
+			}
+		}
+		return true
+	})
 
 	primaries := c.Primaries()
 	owners := slotOwners(t, primaries[1])

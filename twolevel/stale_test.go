@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache"
+	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
 	"github.com/valcache/valcache/twolevel"
 	"github.com/valcache/valcache/valkeystore"
@@ -22,7 +23,7 @@ func TestStaleCopyIsReloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if err := c.Set(ctx, "k", "old"); err != nil {
 		t.Fatal(err)
@@ -84,6 +85,18 @@ func TestStaleIfErrorServesTaggedCopies(t *testing.T) {
 	if err := c.InvalidateTags(ctx, "tag-gone-here"); err != nil {
 		t.Fatal(err)
 	}
+	// The cells this instance follows the other's invalidation by, one per
+	// group, as they read before it.
+	type followed struct {
+		cell   *driver.VersionCell
+		before driver.Version
+	}
+	var tagCells []followed
+	for g := range p.VersionGroups() {
+		if cells, ok := p.NearCells([]driver.VersionKey{{Namespace: "sie", Tag: "tag-gone-there", Group: g}}); ok {
+			tagCells = append(tagCells, followed{cells[0], cells[0].Load()})
+		}
+	}
 	if err := oc.InvalidateTags(ctx, "tag-gone-there"); err != nil {
 		t.Fatal(err)
 	}
@@ -92,9 +105,22 @@ func TestStaleIfErrorServesTaggedCopies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The pushes reach this instance about a round trip later; wait until
-	// they have, without reading (a read would fetch the store's answer).
-	time.Sleep(500 * time.Millisecond)
+	// The pushes reach this instance about a round trip later, or much
+	// later on a busy machine; wait until they have, without reading
+	// through the cache (a read would fetch the store's answer).
+	eventually(t, 20*time.Second, "the other instance's changes are pushed here", func() bool {
+		for i := range n {
+			if _, kept := p.NearGet(driver.Key{Namespace: "sie", ID: key("changed-there", i)}); kept {
+				return false
+			}
+		}
+		for _, f := range tagCells {
+			if f.cell.Load() == f.before {
+				return false
+			}
+		}
+		return true
+	})
 
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)

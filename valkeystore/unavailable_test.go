@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/testserver"
 	"github.com/valcache/valcache/valkeystore"
 )
 
@@ -30,17 +31,23 @@ func TestUnavailableTellsStoreFailuresFromReplies(t *testing.T) {
 		t.Fatal("nil is not a failure")
 	}
 
-	srv := servers.Valkey(t)
+	// A server of this test's own, stopped until the Get has failed: a
+	// pause of a fixed length could end before a slow Get is sent.
+	srv, err := testserver.StartValkey(testserver.Options{})
+	testserver.Require(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
 	down := newProvider(t, valkeystore.Config{Addrs: []string{srv.Addr()}, KeyPrefix: "unav2:", OperationTimeout: 200 * time.Millisecond})
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // far past the provider's own 200ms
 	defer cancel()
 	// A paused server answers nothing: the provider's own deadline fires.
-	if err := cl.Do(ctx, cl.B().ClientPause().Timeout(500).Build()).Error(); err != nil {
+	if err := srv.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = down.Get(cctx, driver.Key{Namespace: "ns", ID: "k"})
+	if rerr := srv.Resume(); rerr != nil {
+		t.Fatal(rerr)
+	}
 	if err == nil || !valkeystore.Unavailable(err) {
 		t.Fatalf("a timeout against a paused server: %v, want it counted", err)
 	}
-	time.Sleep(500 * time.Millisecond)
 }
