@@ -81,6 +81,7 @@ func split(text string) (map[string]string, string) {
 	for _, line := range strings.SplitAfter(text, "\n") {
 		bare := strings.TrimRight(line, "\n")
 		if m := heading.FindStringSubmatch(bare); m != nil {
+			keep(path, &cur, sections)
 			path = m[1]
 			cur.Reset()
 			continue
@@ -89,7 +90,7 @@ func split(text string) (map[string]string, string) {
 		case path == "":
 			head.WriteString(line)
 		case bare == beginNames:
-			sections[path] = cur.String()
+			keep(path, &cur, sections)
 			skipping = true
 		case bare == endNames:
 			skipping = false
@@ -97,5 +98,13 @@ func split(text string) (map[string]string, string) {
 			cur.WriteString(line)
 		}
 	}
+	keep(path, &cur, sections)
 	return sections, head.String()
+}
+
+// keep records the prose of a section that has no generated block yet.
+func keep(path string, cur *strings.Builder, sections map[string]string) {
+	if _, done := sections[path]; path != "" && !done {
+		sections[path] = strings.Trim(cur.String(), "\n") + "\n\n"
+	}
 }
