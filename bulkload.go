@@ -24,6 +24,9 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, load BulkLoader[K, 
 	if load == nil {
 		return nil, ErrNilLoader
 	}
+	if err := checkLoadTTL(o.TTL); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // the caller has gone already: nothing is read, or loaded, for it
 	}
@@ -152,6 +155,9 @@ func (c *Cache[K, V]) runBulkLoader(ctx context.Context, keys []K, load BulkLoad
 	ctx, lc := withLoadControl(ctx)
 	defer func() { ch = lc.finish() }()
 	values, err = load(ctx, keys)
+	if err == nil {
+		err = lc.failed()
+	}
 	return values, ch, err
 }
 

@@ -37,6 +37,9 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o Loa
 	if load == nil {
 		return none, ErrNilLoader
 	}
+	if err := checkLoadTTL(o.TTL); err != nil {
+		return none, err
+	}
 	dk, err := c.driverKey(key)
 	if err != nil {
 		return none, err

@@ -18,7 +18,8 @@ type Loader[K comparable, V any] func(ctx context.Context, key K) (V, error)
 // LoadOptions are the optional parts of a get-or-load. A loader can change
 // them from inside, once it knows what it loaded: see Loading.
 type LoadOptions struct {
-	// TTL of the loaded entry: zero means the cache's default.
+	// TTL of the loaded entry: zero means the cache's default, NoExpiry
+	// none; any other negative TTL is refused with ErrInvalidTTL.
 	TTL time.Duration
 	// Tags of the loaded entry. Their versions are captured before the
 	// loader runs, so an invalidation during the load wins over it.
@@ -235,6 +236,9 @@ func (c *Cache[K, V]) runLoader(ctx context.Context, key K, load Loader[K, V], r
 	ctx, lc := withLoadControl(ctx)
 	defer func() { ch = lc.finish() }()
 	v, err = load(ctx, key)
+	if err == nil {
+		err = lc.failed()
+	}
 	return v, ch, err
 }
 

@@ -2,6 +2,7 @@ package valcache
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type LoadControl struct {
 	ttlSet  bool
 	tags    []string
 	noStore bool
+	bad     error // a TTL no entry can have, which fails the load
 }
 
 type loadControlKey struct{}
@@ -34,16 +36,23 @@ func Loading(ctx context.Context) *LoadControl {
 
 // SetTTL sets the TTL of the loaded entry, as LoadOptions.TTL does, in its
 // place: zero means the cache's default and NoExpiry none. For a BulkLoader
-// it applies to every value of the call.
+// it applies to every value of the call. Any other negative TTL (KeepTTL
+// included) fails the load with ErrInvalidTTL once the loader returns, as
+// SetWith refuses it, rather than leaving the value uncached unnoticed.
 func (lc *LoadControl) SetTTL(d time.Duration) {
 	if lc == nil {
 		return
 	}
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
-	if !lc.done {
-		lc.ttl, lc.ttlSet = d, true
+	if lc.done {
+		return
 	}
+	if d < 0 && d != NoExpiry {
+		lc.bad = fmt.Errorf("%w: the loader's SetTTL(%v)", ErrInvalidTTL, d)
+		return
+	}
+	lc.ttl, lc.ttlSet = d, true
 }
 
 // AddTags adds tags to the loaded entry, besides LoadOptions.Tags. Those
@@ -88,6 +97,22 @@ type loadChoice struct {
 func withLoadControl(ctx context.Context) (context.Context, *LoadControl) {
 	lc := &LoadControl{}
 	return context.WithValue(ctx, loadControlKey{}, lc), lc
+}
+
+// failed is the error of an invalid choice the loader made, nil when none.
+func (lc *LoadControl) failed() error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.bad
+}
+
+// checkLoadTTL refuses, before anything is read or loaded, a LoadOptions.TTL
+// that no entry can have.
+func checkLoadTTL(ttl time.Duration) error {
+	if ttl < 0 && ttl != NoExpiry {
+		return fmt.Errorf("%w: LoadOptions.TTL %v", ErrInvalidTTL, ttl)
+	}
+	return nil
 }
 
 // finish ends the loader's say and returns what it decided.

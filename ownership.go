@@ -1,6 +1,9 @@
 package valcache
 
-import "unsafe"
+import (
+	"reflect"
+	"unsafe"
+)
 
 // cloneable is a value type that copies itself (see Cache.Set).
 type cloneable[V any] interface {
@@ -8,12 +11,13 @@ type cloneable[V any] interface {
 }
 
 // cloner returns how a value is copied on its way into or out of a
-// provider that keeps Go values: []byte is copied, a value with a Clone() V method clones itself,
+// provider that keeps Go values: a byte slice (of any named type, such as
+// json.RawMessage) is copied, a value with a Clone() V method clones itself,
 // and other values (nil) are shared. Providers that store bytes copy every
 // value by encoding it, and need none of this.
 func cloner[V any]() func(V) V {
 	var zero V
-	if _, ok := any(zero).([]byte); ok {
+	if t := reflect.TypeFor[V](); t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 		return func(v V) V {
 			b := *(*[]byte)(unsafe.Pointer(&v))
 			if b == nil {
