@@ -2,7 +2,10 @@ package httpcache
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/valcache/valcache/driver"
 )
 
 var (
@@ -11,8 +14,9 @@ var (
 	ErrInvalidConfig = errors.New("httpcache: invalid config")
 	// ErrNilProvider is returned by New when given no provider.
 	ErrNilProvider = errors.New("httpcache: nil provider")
-	// ErrClosed is returned by calls made after Close.
-	ErrClosed = errors.New("httpcache: closed")
+	// ErrClosed is returned by calls made after Close. It matches
+	// valcache.ErrClosed, as every package's closed error does.
+	ErrClosed = fmt.Errorf("httpcache: %w", driver.ErrClosed)
 	// ErrInvalidURL is returned by PurgeURL for a URL that is not absolute
 	// http or https.
 	ErrInvalidURL = errors.New("httpcache: not an absolute http or https URL")

@@ -111,7 +111,6 @@ func (p *Provider) DeleteMany(ctx context.Context, keys []driver.Key) error {
 // DefaultTTL implements driver.DefaultTTLer with L2's.
 func (p *Provider) DefaultTTL() time.Duration { return p.l2.DefaultTTL() }
 
-
 // Ping implements driver.Pinger. It bypasses an open circuit, so it tells
 // whether L2 answers now, and its outcome counts for the breaker.
 //
