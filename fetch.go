@@ -30,8 +30,11 @@ type Result[V any] struct {
 	Loaded bool
 }
 
-// Fetch is Get with the details: whether the value is stale and why, and its
-// age. It also serves stale values and refreshes ahead, as Options say.
+// Fetch returns the value of key, loading it with load on a miss, and says
+// how it was obtained: whether the value is stale and why, its age, and
+// whether this call's loader ran (see Result). It is Get with those
+// details, and like Get serves stale values and refreshes ahead, as
+// Options say.
 func (c *Cache[K, V]) Fetch(ctx context.Context, key K, load Loader[K, V], o LoadOptions) (Result[V], error) {
 	var none Result[V]
 	if load == nil {

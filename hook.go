@@ -21,14 +21,19 @@ type WriteHook[V any] interface {
 	// Stored reports entries written, one or more (a bulk write reports
 	// its batch at once).
 	Stored(ctx context.Context, entries []StoredEntry[V])
-	// Deleted reports the IDs (see Cache.KeyID) of entries removed, or
+	// Deleted reports the IDs (as StoredEntry.ID) of entries removed, or
 	// replaced by a cached absence.
 	Deleted(ctx context.Context, ids []string)
 }
 
 // StoredEntry is one write a WriteHook learns of.
 type StoredEntry[V any] struct {
-	ID    string // the key as stored (Cache.KeyID); Cache.ParseKeyID reverses it
+	// ID is the key as stored: its string form under the cache's KeyCodec
+	// (Options.KeyCodec when set; otherwise strings as they are, integers
+	// in decimal, and other keys by their MarshalText), so a hook turns it
+	// back into a key with the same KeyCodec, or with strconv for integer
+	// keys.
+	ID    string
 	Value V
 	// TTL is the most the entry lives from now in the store, stale window
 	// and jitter included; NoExpiry when it never expires or when the write

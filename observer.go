@@ -15,8 +15,9 @@ import (
 // atomics, for Stats, so an observer reads CacheInfo.Stats when it is
 // collected. A hit therefore costs the same with an observer as without.
 // What Stats cannot carry goes through the CacheObserver: the duration of
-// each load, and the start and end of loads and of calls to a remote store,
-// so that they can be traced. An in-process hit never reaches it.
+// each load, and the start and end of loads and of the calls to a remote
+// store that Op names, so that they can be traced. An in-process hit never
+// reaches it.
 type Observer interface {
 	// Observe is called once by New for each cache. A nil result observes
 	// nothing of that cache. If the result implements interface{ Close() },
@@ -46,8 +47,9 @@ type CacheObserver interface {
 	// and its error (ErrNotFound when the source has no such key).
 	LoadDone(ctx context.Context, l Load, took time.Duration, err error)
 
-	// CallStart is called before a call to a remote store (never for a
-	// provider that keeps values in process); op names it (see Op).
+	// CallStart is called before each call to a remote store of a kind that
+	// Op names (never for a provider that keeps values in process); op
+	// names it. Not every call is reported: see Op for those that are not.
 	CallStart(ctx context.Context, op Op) context.Context
 	// CallDone is called when the call returned, with its error.
 	CallDone(ctx context.Context, op Op, err error)
@@ -64,9 +66,16 @@ type Load struct {
 }
 
 // Op names a call to a remote store for a CacheObserver.
+//
+// Only the calls named below are reported. A cache makes others that no
+// CacheObserver sees: the reads and compare-and-swaps of Compute (and of
+// Expire and the other computes), Purge's scans and deletes, the election
+// of a background refresh's loader (driver.RefreshLocker), the release of a
+// load lease, and the reads and conditional deletes a load makes to check
+// that no writer came first.
 type Op string
 
-// The calls a cache makes to a remote store.
+// The calls to a remote store that a CacheObserver is told of.
 const (
 	OpGet         Op = "get"          // read one entry (with its versions)
 	OpGetMany     Op = "get_many"     // read many entries

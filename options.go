@@ -85,9 +85,9 @@ type Options[K comparable, V any] struct {
 
 	// MaxComputeRetries, when positive, bounds how often a compute retries
 	// after losing a race to another writer. Zero leaves the retries bounded
-	// by time alone: a compute retries until its context's deadline, or for
-	// the provider's operation timeout when the context has none (see
-	// Compute).
+	// by time alone: a compute retries until its context's deadline, or,
+	// when the context has none, for the provider's single-key budget
+	// (driver.Budgets.Single), else DefaultComputeTimeout (see Compute).
 	MaxComputeRetries int
 
 	// Observer, when set, reports this cache's counters, load durations

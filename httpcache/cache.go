@@ -55,8 +55,9 @@ func New(p driver.Provider, cfg Config) (*Cache, error) {
 	return &Cache{cfg: cfg, store: st, flights: map[string]*flight{}, root: root, stop: stop}, nil
 }
 
-// Middleware returns the cache in front of next, as a func(http.Handler)
-// http.Handler for routers that chain middlewares. A Cache is one key
+// Middleware returns the cache in front of next, as an http.Handler. The
+// method value c.Middleware is a func(http.Handler) http.Handler, the shape
+// routers that chain middlewares take. A Cache is one key
 // space: handlers it is put in front of share stored responses for the same
 // URLs, so put one Cache (or one Namespace) in front of one origin.
 func (c *Cache) Middleware(next http.Handler) http.Handler {

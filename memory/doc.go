@@ -2,10 +2,13 @@
 //
 // It implements driver.ValueStore, so caches over it keep their typed values
 // as they are: a hit decodes nothing and allocates nothing, and a write
-// encodes nothing. Values handed out are the stored ones, not copies: a
-// caller that mutates a returned pointer, slice or map mutates the cache.
-// Byte values (the driver.Provider methods, used by byte storages) are copied
-// in and out, as the contract requires.
+// encodes nothing. Through a valcache.Cache, a []byte value is copied when
+// written and when read, and a value type with a method Clone() V is cloned
+// both ways; other values (a pointer, a map, a struct holding a slice) are
+// shared between the writer and every reader, so a caller that mutates one
+// mutates the cache (see valcache.Cache.Set). Byte values (the
+// driver.Provider methods, used by byte storages) are copied in and out, as
+// the contract requires.
 //
 // The store is bounded by entry count or by total weight, and evicts with
 // otter's adaptive W-TinyLFU policy. Expiry is per entry and exact: an

@@ -54,6 +54,8 @@ type Config struct {
 // Result is the outcome of one check.
 type Result struct {
 	// Allowed says whether the request may go ahead; its cost was spent.
+	// For Peek it says whether a request of cost one could be spent now,
+	// and nothing is spent.
 	Allowed bool
 	// Limit is the size of the quota (the burst).
 	Limit int

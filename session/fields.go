@@ -17,7 +17,7 @@ import (
 const maxSwapAttempts = 50
 
 // ErrConflict is returned when an update on a provider without
-// FieldStore lost its compare-and-swap race maxSwapAttempts times.
+// FieldStore lost its compare-and-swap race 50 times in a row.
 var ErrConflict = errors.New("session: too many concurrent writers of one session")
 
 // fieldsFor picks how sessions are kept on p: its FieldStore, else one

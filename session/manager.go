@@ -31,7 +31,10 @@ type Manager struct {
 	cfg    Config
 }
 
-// New returns a Manager keeping sessions in p.
+// New returns a Manager keeping sessions in p: in p's FieldStore (found
+// along p's unwrap chain), else in one value per session merged by p's
+// driver.Swapper. It returns an error matching driver.ErrNotSupported when
+// p has neither.
 func New(p driver.Provider, cfg Config) (*Manager, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err

@@ -14,9 +14,11 @@ import (
 const DefaultPrefix = "storage"
 
 // NoExpiry asks Set to keep a value until it is deleted or evicted. A zero
-// TTL means the storage's default (Options.TTL), as zero means the default
-// of what is written to everywhere in valcache; the Fiber adapter maps
-// Fiber's 0, which means no expiry there, to NoExpiry explicitly.
+// TTL means the storage's default, Options.TTL, as zero means the default
+// of what is written to everywhere in valcache. With no Options.TTL set,
+// values written with a zero TTL do not expire either: set Options.TTL to
+// bound them. The Fiber adapter maps Fiber's 0, which means no expiry
+// there, to NoExpiry explicitly.
 const NoExpiry = driver.NoExpiry
 
 var (
@@ -31,8 +33,9 @@ var (
 //
 // Get reports a missing or expired key as found == false with a nil error;
 // an error means the store could not answer. Set takes a TTL that is
-// positive, NoExpiry, or zero for the storage's default; other negative TTLs
-// are driver.ErrInvalidTTL. Reset removes every key of this storage and
+// positive, NoExpiry, or zero for the storage's default (Options.TTL; with
+// none set, a value written with zero does not expire); other negative
+// TTLs are driver.ErrInvalidTTL. Reset removes every key of this storage and
 // nothing else. Every call honours ctx.
 type Storage interface {
 	Get(ctx context.Context, key string) (value []byte, found bool, err error)

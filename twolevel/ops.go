@@ -44,7 +44,11 @@ func (p *Provider) Clear(ctx context.Context, namespace string) error {
 	return err
 }
 
-// GetMany implements driver.BatchGetter from L2, slot by slot (see batch).
+// GetMany implements driver.BatchGetter from L2, slot by slot. A shard that
+// is down fails its own keys and no other: the keys of a slot whose circuit
+// is open fail at once with ErrCircuitOpen, the others go to L2 in one call,
+// and the error is a *driver.BatchError naming every key that failed (or,
+// when every key was refused, the refusal itself).
 func (p *Provider) GetMany(ctx context.Context, keys []driver.Key) ([][]byte, error) {
 	out := make([][]byte, len(keys))
 	_, err := p.batch(ctx, len(keys), func(i int) driver.Key { return keys[i] }, func(sent []int) error {
@@ -67,8 +71,12 @@ func (p *Provider) GetMany(ctx context.Context, keys []driver.Key) ([][]byte, er
 	return out, err
 }
 
-// SetMany implements driver.BatchSetter, slot by slot (see batch); the
-// writer's copy of every key sent is dropped.
+// SetMany implements driver.BatchSetter, slot by slot. A shard that is down
+// fails its own keys and no other: the keys of a slot whose circuit is open
+// fail at once with ErrCircuitOpen, the others go to L2 in one call, and the
+// error is a *driver.BatchError naming every key that failed (or, when every
+// key was refused, the refusal itself). The writer's copy of every key sent
+// is dropped.
 func (p *Provider) SetMany(ctx context.Context, items []driver.Item) error {
 	refused, err := p.batch(ctx, len(items), func(i int) driver.Key { return items[i].Key }, func(sent []int) error {
 		sub := items
@@ -88,7 +96,11 @@ func (p *Provider) SetMany(ctx context.Context, items []driver.Item) error {
 	return err
 }
 
-// DeleteMany implements driver.BatchDeleter, slot by slot (see batch).
+// DeleteMany implements driver.BatchDeleter, slot by slot. A shard that is
+// down fails its own keys and no other: the keys of a slot whose circuit is
+// open fail at once with ErrCircuitOpen, the others go to L2 in one call,
+// and the error is a *driver.BatchError naming every key that failed (or,
+// when every key was refused, the refusal itself).
 func (p *Provider) DeleteMany(ctx context.Context, keys []driver.Key) error {
 	refused, err := p.batch(ctx, len(keys), func(i int) driver.Key { return keys[i] }, func(sent []int) error {
 		sub := keys

@@ -166,7 +166,7 @@ func (p *Provider) Unindex(ctx context.Context, ns string, refs []index.Ref) err
 // query's order, which holds the first Limit overall.
 //
 // On a cluster a shard whose node cannot serve (it is down, or no node
-// serves its slot) is left out and listed in IndexResult.Missing, so that
+// serves its slot) is left out and listed in index.Result.Missing, so that
 // a node down costs the matches it holds, not the whole query; any other
 // failure, or every shard missing, fails the query.
 func (p *Provider) QueryIndex(ctx context.Context, ns string, q index.Query) (index.Result, error) {

@@ -98,7 +98,7 @@ func (p *Provider) ReleaseLock(ctx context.Context, key driver.Key, token string
 // usually comes from the local cache, which the server invalidates when the
 // lock changes or expires; a "not held" from the cache is confirmed on the
 // server, so a late invalidation can delay noticing a loss (by at most
-// pollFallback, the cache's life) but never invent one.
+// 200ms, the cached answer's life) but never invent one.
 func (p *Provider) LockHeld(ctx context.Context, key driver.Key, token string) (bool, error) {
 	if err := p.gate(); err != nil {
 		return false, err

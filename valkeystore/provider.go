@@ -214,8 +214,8 @@ func (p *Provider) Ping(ctx context.Context) error {
 // Close closes every connection and stops the provider's goroutine. Calls
 // still waiting on the server end with driver.ErrClosed, and Close returns
 // once every call in flight has returned, so none can leave a connection
-// behind (see guardedClient). It is
-// safe to call more than once. On a cluster, valkey-go closes connections it
+// behind: a connection that such a call dialed is closed too. It is safe to
+// call more than once. On a cluster, valkey-go closes connections it
 // replaced during a topology refresh five seconds after the refresh, in a
 // goroutine of its own that Close cannot stop; it ends by itself.
 func (p *Provider) Close() error {

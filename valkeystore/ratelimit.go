@@ -38,9 +38,11 @@ if nexttat > tat then
 end
 return {1, math.max(0, math.floor((now - allowat) / interval)), nexttat - now, 0}`)
 
-// RateLimit implements gcra.Backend with gcraScript on one key,
-// <prefix>{%rate:esc(ns):esc(id)}. interval is rounded down to whole
-// microseconds (at least one).
+// RateLimit implements gcra.Backend with one Lua script on one key,
+// <prefix>{%rate:esc(ns):esc(id)}, in integer microseconds of the server's
+// clock (TIME), so that clients with skewed clocks share one timeline; the
+// key lives until the quota is whole again. interval is rounded down to
+// whole microseconds (at least one).
 func (p *Provider) RateLimit(ctx context.Context, key driver.Key, interval time.Duration, burst, cost int64) (gcra.Decision, error) {
 	if err := p.gate(); err != nil {
 		return gcra.Decision{}, err
