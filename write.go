@@ -31,9 +31,10 @@ type SetOptions struct {
 
 // Set stores value under key with the cache's default TTL.
 //
-// What Set keeps of value is the same on every provider. A []byte is
-// copied, so the caller may reuse its buffer at once, and a []byte that Get
-// returns is the caller's to change. A value type with a method Clone() V is
+// What Set keeps of value is the same on every provider. A byte slice
+// ([]byte, or a named type such as json.RawMessage) is copied, so the caller
+// may reuse its buffer at once, and one that Get returns is the caller's to
+// change. A value type with a method Clone() V is
 // cloned when written and when read on providers that keep Go values
 // (memory, a two-level provider's in-process copies), as providers that
 // store bytes copy it by encoding it. Other values (a struct holding a
