@@ -17,7 +17,10 @@ import (
 // stable across processes and releases, since other processes and later
 // deployments read the same entries.
 type KeyCodec[K comparable] interface {
+	// EncodeKey returns the string key is stored under.
 	EncodeKey(key K) (string, error)
+	// DecodeKey reverses EncodeKey, for callers that list keys (Purge,
+	// write hooks).
 	DecodeKey(s string) (K, error)
 }
 

@@ -99,11 +99,23 @@ func describe(dp *doc.Package) Package {
 	add := func(name, text string) {
 		out.Names = append(out.Names, Name{Name: name, Summary: dp.Synopsis(text)})
 	}
+	// A name in a group says what it is in its own comment (above it or
+	// after it on its line); the group's comment stands for the rest.
 	values := func(vs []*doc.Value) {
 		for _, v := range vs {
-			for _, n := range v.Names {
-				if ast.IsExported(n) {
-					add(n, v.Doc)
+			for _, spec := range v.Decl.Specs {
+				vs, ok := spec.(*ast.ValueSpec)
+				if !ok {
+					continue
+				}
+				text := firstText(vs.Doc, vs.Comment)
+				if text == "" {
+					text = v.Doc
+				}
+				for _, n := range vs.Names {
+					if n.IsExported() {
+						add(n.Name, text)
+					}
 				}
 			}
 		}
@@ -134,7 +146,7 @@ func describe(dp *doc.Package) Package {
 			for _, m := range it.Methods.List {
 				for _, n := range m.Names {
 					if n.IsExported() {
-						add(t.Name+"."+n.Name, m.Doc.Text())
+						add(t.Name+"."+n.Name, firstText(m.Doc, m.Comment))
 					}
 				}
 			}
@@ -142,4 +154,14 @@ func describe(dp *doc.Package) Package {
 	}
 	sort.Slice(out.Names, func(i, j int) bool { return out.Names[i].Name < out.Names[j].Name })
 	return out
+}
+
+// firstText is the text of the first of the comments that has any.
+func firstText(groups ...*ast.CommentGroup) string {
+	for _, g := range groups {
+		if t := g.Text(); t != "" {
+			return t
+		}
+	}
+	return ""
 }
