@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/budgetctx"
 )
 
 // One time budget per call. A cache call makes several calls to the store
@@ -24,7 +25,7 @@ import (
 // hit, the usual case, then costs no context of its own. The steps after it
 // run on a context that ends with the budget, marked so that its end
 // reports the store unavailable rather than the caller's deadline
-// (driver.WithBudget).
+// (budgetctx.With).
 
 // budgets are the provider's, read once in New; zero when it has none.
 type budgets = driver.Budgets
@@ -48,7 +49,7 @@ func (cl *call) bound(ctx context.Context) (context.Context, context.CancelFunc)
 	if cl.until.IsZero() {
 		return ctx, func() {}
 	}
-	return driver.WithBudget(ctx, cl.until)
+	return budgetctx.With(ctx, cl.until)
 }
 
 // left is the time left in the budget; with no budget, an hour.
@@ -158,7 +159,7 @@ const cleanupFloor = 100 * time.Millisecond
 // that ended.
 func (cl *call) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := max(min(cl.left(), time.Second), cleanupFloor)
-	return driver.WithBudget(context.WithoutCancel(ctx), time.Now().Add(d))
+	return budgetctx.With(context.WithoutCancel(ctx), time.Now().Add(d))
 }
 
 // budgetEnd is when a budget of d starting now ends; zero for no budget.
@@ -203,7 +204,7 @@ func (s *steps) bounded() context.Context {
 		return s.ctx
 	}
 	if s.bound == nil {
-		s.bound, s.cancel = driver.WithBudget(s.ctx, s.until)
+		s.bound, s.cancel = budgetctx.With(s.ctx, s.until)
 	}
 	return s.bound
 }
@@ -221,5 +222,5 @@ func within(ctx context.Context, d time.Duration) (context.Context, context.Canc
 	if d <= 0 {
 		return ctx, func() {}
 	}
-	return driver.WithBudget(ctx, time.Now().Add(d))
+	return budgetctx.With(ctx, time.Now().Add(d))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/budgetctx"
 	"github.com/valcache/valcache/internal/envelope"
 )
 
@@ -155,7 +156,7 @@ func (c *Cache[K, V]) examine(ctx context.Context, until time.Time, dk driver.Ke
 	}
 	if c.versioner != nil && !until.IsZero() && env.Stamped && env.StampCount() > len(versions) {
 		var cancel context.CancelFunc
-		ctx, cancel = driver.WithBudget(ctx, until)
+		ctx, cancel = budgetctx.With(ctx, until)
 		defer cancel()
 	}
 	valid, err := c.validStamps(ctx, dk, env, versions)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valcache/valcache/codec"
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/chain"
 	"github.com/valcache/valcache/internal/envelope"
 	"github.com/valcache/valcache/transform"
 )
@@ -29,7 +30,7 @@ type pipeline struct {
 	sealed bool
 	bufs   *bufferPool
 	// maxDecoded bounds what any step of a revert may produce, beyond the
-	// size of the stored payload itself (transform.MaxDecodedSize). One
+	// size of the stored payload itself (chain.MaxDecodedSize). One
 	// bound for the whole chain, so that steps cannot multiply it.
 	maxDecoded int
 }
@@ -45,19 +46,19 @@ var (
 // encrypted would sit in the clear. It wraps ErrInvalidOptions.
 var ErrTransformersNeedBytes = fmt.Errorf("%w: Transformers need a provider that stores bytes", ErrInvalidOptions)
 
-func newPipeline(chain []transform.Transformer, bufs *bufferPool) (*pipeline, error) {
-	if err := transform.CheckChain(chain); err != nil {
+func newPipeline(steps []transform.Transformer, bufs *bufferPool) (*pipeline, error) {
+	if err := chain.Check(steps); err != nil {
 		return nil, fmt.Errorf("%w: Transformers: %w", ErrInvalidOptions, err)
 	}
 	// The chain is copied: the caller's Options may change after New.
-	p := &pipeline{readers: slices.Clone(chain), bufs: bufs, maxDecoded: transform.MaxDecodedSize(chain)}
-	for _, t := range chain {
-		if transform.IsDecodeOnly(t) {
+	p := &pipeline{readers: slices.Clone(steps), bufs: bufs, maxDecoded: chain.MaxDecodedSize(steps)}
+	for _, t := range steps {
+		if chain.IsDecodeOnly(t) {
 			continue
 		}
 		p.chain = append(p.chain, t)
 		p.ids = append(p.ids, t.ID())
-		p.sealed = p.sealed || transform.Authenticates(t)
+		p.sealed = p.sealed || chain.Authenticates(t)
 	}
 	return p, nil
 }
@@ -149,7 +150,7 @@ func (p *pipeline) revert(dk driver.Key, env envelope.Envelope) ([]byte, *buffer
 func (p *pipeline) sealedBy(ids []byte) bool {
 	for _, id := range ids {
 		for _, t := range p.readers {
-			if t.ID() == id && transform.Authenticates(t) {
+			if t.ID() == id && chain.Authenticates(t) {
 				return true
 			}
 		}

@@ -519,7 +519,7 @@ func (c *Cache[K, V]) decodeInto(env *envelope.Envelope, dk driver.Key, b []byte
 // the common case of byte caches, take a path that does not allocate.
 func decodeValue[V any](cd codec.Codec, payload []byte, owned bool) (V, error) {
 	if cd.ID() == codec.IDRaw {
-		if v, ok := codec.RawValue[V](payload, owned); ok {
+		if v, ok := rawValue[V](payload, owned); ok {
 			return v, nil
 		}
 	}

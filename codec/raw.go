@@ -1,9 +1,6 @@
 package codec
 
-import (
-	"reflect"
-	"unsafe"
-)
+import "reflect"
 
 type rawCodec struct{}
 
@@ -88,29 +85,4 @@ func clone(data []byte) []byte {
 	b := make([]byte, len(data))
 	copy(b, data)
 	return b
-}
-
-// RawValue decodes data as the raw codec does when V is []byte or string,
-// without the interface call that would make a decoded value escape to the
-// heap: a cache hit on raw values then allocates nothing to decode. With
-// owned, the value may alias data, as with DecodeOwned. ok is false for
-// other types, which the raw codec reaches through reflection.
-func RawValue[V any](data []byte, owned bool) (v V, ok bool) {
-	switch p := any(&v).(type) {
-	case *[]byte:
-		if owned {
-			*p = data
-		} else {
-			*p = clone(data)
-		}
-	case *string:
-		if owned {
-			*p = unsafe.String(unsafe.SliceData(data), len(data))
-		} else {
-			*p = string(data)
-		}
-	default:
-		return v, false
-	}
-	return v, true
 }

@@ -1,6 +1,22 @@
 package transform
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/valcache/valcache/internal/chain/decodeonly"
+)
+
+// init lets the cache tell decode-only steps from others, and see what
+// they wrap, without an exported function here to do it.
+func init() {
+	decodeonly.Inner = func(t any) (any, bool) {
+		d, ok := t.(decodeOnly)
+		if !ok {
+			return nil, false
+		}
+		return d.Transformer, true
+	}
+}
 
 // DecodeOnly returns t as a step that a cache uses to read entries that went
 // through t, and never to write: writes skip it, and the entries written
@@ -17,16 +33,10 @@ import "fmt"
 // does not make the cache refuse unsealed ones (see Authenticator): only
 // steps that write do.
 func DecodeOnly(t Transformer) Transformer {
-	if t == nil || IsDecodeOnly(t) {
-		return t // CheckChain refuses nil
+	if _, ok := t.(decodeOnly); t == nil || ok {
+		return t // a cache refuses a nil step
 	}
 	return decodeOnly{t}
-}
-
-// IsDecodeOnly reports whether t was returned by DecodeOnly.
-func IsDecodeOnly(t Transformer) bool {
-	_, ok := t.(decodeOnly)
-	return ok
 }
 
 type decodeOnly struct{ Transformer }
@@ -37,7 +47,10 @@ func (d decodeOnly) Apply(dst, _, _ []byte) ([]byte, error) {
 }
 
 // Authenticates is the wrapped step's: it opens only what that step sealed.
-func (d decodeOnly) Authenticates() bool { return Authenticates(d.Transformer) }
+func (d decodeOnly) Authenticates() bool {
+	a, ok := d.Transformer.(Authenticator)
+	return ok && a.Authenticates()
+}
 
 // MaxDecodedSize is the wrapped step's bound, if it declares one.
 func (d decodeOnly) MaxDecodedSize() int {

@@ -16,11 +16,6 @@
 // its input.
 package transform
 
-import (
-	"fmt"
-	"reflect"
-)
-
 // Transformer is one reversible step applied to encoded values.
 type Transformer interface {
 	// ID is the stable id recorded in every entry the transformer applied
@@ -64,21 +59,6 @@ type Bounded interface {
 // make a reader allocate gigabytes.
 const DefaultMaxDecodedSize = 64 << 20
 
-// MaxDecodedSize returns the bound a cache applies to every step of chain's
-// reads: the largest a step declares (Bounded), else DefaultMaxDecodedSize.
-func MaxDecodedSize(chain []Transformer) int {
-	bound := 0
-	for _, t := range chain {
-		if b, ok := t.(Bounded); ok {
-			bound = max(bound, b.MaxDecodedSize())
-		}
-	}
-	if bound <= 0 {
-		return DefaultMaxDecodedSize
-	}
-	return bound
-}
-
 // Ids of the module's transformers (AESGCM here, zstd in transform/zstd).
 // Like codec ids they are persisted in entries, so each keeps its meaning
 // forever; zero is never assigned. Ids below FirstCustomID are reserved for
@@ -93,56 +73,3 @@ const (
 // MaxChain bounds the length of a chain, and so the transformer section of
 // an envelope.
 const MaxChain = 8
-
-// CheckChain reports why chain cannot be a cache's transformer chain:
-// a nil transformer, id zero, an id used twice (a DecodeOnly step
-// included), an id reserved for this module held by another type, or more
-// than MaxChain steps.
-func CheckChain(chain []Transformer) error {
-	if len(chain) > MaxChain {
-		return fmt.Errorf("transform: a chain of %d transformers is longer than %d", len(chain), MaxChain)
-	}
-	seen := map[byte]bool{}
-	for i, t := range chain {
-		if t == nil {
-			return fmt.Errorf("transform: transformer %d of the chain is nil", i)
-		}
-		id := t.ID()
-		switch {
-		case id == 0:
-			return fmt.Errorf("transform: %s has id 0, which is never assigned", t.Name())
-		case seen[id]:
-			return fmt.Errorf("transform: id %d appears twice in the chain", id)
-		case id < FirstCustomID && !builtin(t):
-			return fmt.Errorf("transform: %s (%T) has id %d, reserved for this module; use %d or above", t.Name(), t, id, FirstCustomID)
-		}
-		seen[id] = true
-	}
-	return nil
-}
-
-// reservedBy names the type that holds each reserved id. The zstd type is
-// named, not referred to, so that this package does not link zstd.
-var reservedBy = map[byte]string{
-	IDZstd:   "github.com/valcache/valcache/transform/zstd.Transformer",
-	IDAESGCM: "github.com/valcache/valcache/transform.AESGCM",
-}
-
-// builtin reports whether t (or the step a DecodeOnly wraps) is the
-// module's transformer that holds t's id.
-func builtin(t Transformer) bool {
-	if d, ok := t.(decodeOnly); ok {
-		t = d.Transformer
-	}
-	typ := reflect.TypeOf(t)
-	if typ.Kind() == reflect.Pointer {
-		typ = typ.Elem()
-	}
-	return reservedBy[t.ID()] == typ.PkgPath()+"."+typ.Name()
-}
-
-// Authenticates reports whether t authenticates (see Authenticator).
-func Authenticates(t Transformer) bool {
-	a, ok := t.(Authenticator)
-	return ok && a.Authenticates()
-}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valcache/valcache/internal/chain"
 	"github.com/valcache/valcache/transform"
 	"github.com/valcache/valcache/transform/zstd"
 	"go.uber.org/goleak"
@@ -51,13 +52,13 @@ func noise(n int) []byte {
 func TestCheckChain(t *testing.T) {
 	z := compressor(t, zstd.Options{})
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
-	if err := transform.CheckChain([]transform.Transformer{z, a}); err != nil {
+	if err := chain.Check([]transform.Transformer{z, a}); err != nil {
 		t.Fatalf("zstd, aes-gcm: %v", err)
 	}
-	if err := transform.CheckChain(nil); err != nil {
+	if err := chain.Check(nil); err != nil {
 		t.Fatalf("empty chain: %v", err)
 	}
-	for name, chain := range map[string][]transform.Transformer{
+	for name, steps := range map[string][]transform.Transformer{
 		"nil":                                  {z, nil},
 		"duplicate":                            {z, z},
 		"zero id":                              {custom{id: 0}},
@@ -67,11 +68,11 @@ func TestCheckChain(t *testing.T) {
 		"listed twice, once for decoding only": {z, transform.DecodeOnly(z)},
 		"too long":                             {custom{id: 200}, custom{id: 201}, custom{id: 202}, custom{id: 203}, custom{id: 204}, custom{id: 205}, custom{id: 206}, custom{id: 207}, custom{id: 208}},
 	} {
-		if err := transform.CheckChain(chain); err == nil || !strings.HasPrefix(err.Error(), "transform: ") {
-			t.Errorf("%s: CheckChain = %v, want a transform: error", name, err)
+		if err := chain.Check(steps); err == nil || !strings.HasPrefix(err.Error(), "transform: ") {
+			t.Errorf("%s: Check = %v, want a transform: error", name, err)
 		}
 	}
-	if err := transform.CheckChain([]transform.Transformer{custom{id: transform.FirstCustomID}, z}); err != nil {
+	if err := chain.Check([]transform.Transformer{custom{id: transform.FirstCustomID}, z}); err != nil {
 		t.Fatalf("a custom id: %v", err)
 	}
 }
@@ -95,10 +96,10 @@ func TestDecodeOnly(t *testing.T) {
 	z := compressor(t, zstd.Options{MinSize: 1, MaxDecodedSize: 1 << 30})
 	a := newAES(t, transform.Key{ID: 1, Secret: secret(1)})
 	dz, da := transform.DecodeOnly(z), transform.DecodeOnly(a)
-	if err := transform.CheckChain([]transform.Transformer{dz, da}); err != nil {
+	if err := chain.Check([]transform.Transformer{dz, da}); err != nil {
 		t.Fatalf("a decode-only chain: %v", err)
 	}
-	if !transform.IsDecodeOnly(dz) || transform.IsDecodeOnly(z) || transform.DecodeOnly(dz) != dz {
+	if !chain.IsDecodeOnly(dz) || chain.IsDecodeOnly(z) || transform.DecodeOnly(dz) != dz {
 		t.Fatal("IsDecodeOnly, or DecodeOnly of a decode-only step, is wrong")
 	}
 	if dz.ID() != z.ID() || dz.Name() != z.Name() {
@@ -112,13 +113,13 @@ func TestDecodeOnly(t *testing.T) {
 	if back, err := dz.Revert(nil, packed, nil); err != nil || !bytes.Equal(back, in) {
 		t.Fatalf("Revert through the decode-only step: %v", err)
 	}
-	if !transform.Authenticates(da) || transform.Authenticates(dz) {
+	if !chain.Authenticates(da) || chain.Authenticates(dz) {
 		t.Fatal("a decode-only step does not authenticate as the step it wraps")
 	}
-	if got := transform.MaxDecodedSize([]transform.Transformer{da, dz}); got != 1<<30 {
+	if got := chain.MaxDecodedSize([]transform.Transformer{da, dz}); got != 1<<30 {
 		t.Fatalf("MaxDecodedSize of a chain with a decode-only zstd = %d, want its bound", got)
 	}
-	if got := transform.MaxDecodedSize([]transform.Transformer{a}); got != transform.DefaultMaxDecodedSize {
+	if got := chain.MaxDecodedSize([]transform.Transformer{a}); got != transform.DefaultMaxDecodedSize {
 		t.Fatalf("MaxDecodedSize without a bounded step = %d, want the default", got)
 	}
 }

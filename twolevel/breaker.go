@@ -10,17 +10,12 @@ import (
 	"time"
 
 	"github.com/valcache/valcache/driver"
-	"github.com/valcache/valcache/valkeystore"
+	"github.com/valcache/valcache/internal/valkeyerr"
 )
-
-// ErrUnavailable is the driver's: it matches every error saying the shared
-// store could not serve, whether the store itself said so or the circuit is
-// open.
-var ErrUnavailable = driver.ErrUnavailable
 
 // ErrCircuitOpen is returned while the circuit is open: the shared store
 // failed repeatedly and is not being called until a probe succeeds. It
-// matches ErrUnavailable, and driver.ErrUnreachable: the call did not reach
+// matches driver.ErrUnavailable, and driver.ErrUnreachable: the call did not reach
 // the store, so a get-or-load loads from the source at once rather than
 // trying again. Telling it apart from a failed call matters to writes: a
 // call that never left the process cannot have changed the store.
@@ -246,5 +241,5 @@ func telling(ctx context.Context, err error) bool {
 		errors.As(err, &lf):
 		return false
 	}
-	return valkeystore.Unavailable(err)
+	return valkeyerr.Unavailable(err)
 }

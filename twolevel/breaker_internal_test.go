@@ -58,7 +58,7 @@ func TestBreakerCountsOnlyConsecutiveFailures(t *testing.T) {
 	}
 	run(t, b, ctx, down) // third in a row
 	_, err := b.allow()
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, down) {
+	if !errors.Is(err, driver.ErrUnavailable) || !errors.Is(err, down) {
 		t.Fatalf("open circuit allowed a call or hid the cause: %v", err)
 	}
 

@@ -68,7 +68,7 @@ type Config struct {
 
 	// BreakerFailures consecutive failures of the shared store (errors, not
 	// misses) open the circuit: calls then fail at once with ErrCircuitOpen
-	// (which matches ErrUnavailable) instead of waiting for their deadline.
+	// (which matches valcache.ErrUnavailable) instead of waiting for their deadline.
 	// After BreakerCooldown one call is let through as a probe; its success
 	// closes the circuit. On a cluster each slot has a circuit of its own,
 	// so a shard that is down fails fast for its own keys only. Zero means

@@ -99,7 +99,7 @@ func TestServerDownAndBack(t *testing.T) {
 			t.Fatalf("write %d succeeded with the server down", i)
 		}
 	}
-	if !errors.Is(werr, twolevel.ErrUnavailable) || p.CircuitState() != driver.CircuitOpen {
+	if !errors.Is(werr, driver.ErrUnavailable) || p.CircuitState() != driver.CircuitOpen {
 		t.Fatalf("write error %v, breaker %v; want ErrUnavailable with the circuit open", werr, p.CircuitState())
 	}
 	// Past the bound, copies are no longer served. The bound runs from

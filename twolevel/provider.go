@@ -89,15 +89,6 @@ func New(l1 *memory.Provider, l2 *valkeystore.Provider, cfg Config) (*Provider, 
 // closed when every circuit is.
 func (p *Provider) CircuitState() string { return p.breakers.state().String() }
 
-// CircuitStateOf reports, in the same terms, the state of the circuit
-// breaker that key's entry is called through.
-func (p *Provider) CircuitStateOf(key driver.Key) string {
-	if b := p.breakers.peek(p.l2x.EntrySlot(key)); b != nil {
-		return state(b.state.Load()).String()
-	}
-	return driver.CircuitClosed // never called yet
-}
-
 var _ driver.CircuitReporter = (*Provider)(nil)
 
 // onInvalidation runs on a connection's reader goroutine: it only bumps

@@ -1,13 +1,10 @@
 package valkeystore
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/sibling"
 	"github.com/valkey-io/valkey-go"
 )
@@ -81,25 +78,4 @@ func (l *listeners) notify(msgs []valkey.ValkeyMessage) {
 	for _, fn := range *cur {
 		(*fn)(inv)
 	}
-}
-
-// Unavailable reports whether err says the server could not serve the call
-// (no connection, a timeout, or a reply such as LOADING, BUSY, CLUSTERDOWN,
-// MASTERDOWN, TRYAGAIN, READONLY or OOM), as opposed to a reply about the
-// call itself (WRONGTYPE, NOPERM, a syntax error) or a cancelled call.
-// Circuit breakers count only the former. Unlike errors.Is(err,
-// driver.ErrUnavailable), it counts every deadline error, the caller's too:
-// a breaker tells those apart by its caller's context, which it has.
-func Unavailable(err error) bool {
-	switch {
-	case err == nil, errors.Is(err, context.Canceled):
-		return false
-	case errors.Is(err, driver.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return true
-	}
-	var ve *valkey.ValkeyError
-	if errors.As(err, &ve) {
-		return outageReply(ve)
-	}
-	return !valkey.IsParseErr(err)
 }

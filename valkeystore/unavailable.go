@@ -3,32 +3,12 @@ package valkeystore
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync/atomic"
 
 	"github.com/valcache/valcache/driver"
+	"github.com/valcache/valcache/internal/valkeyerr"
 	"github.com/valkey-io/valkey-go"
 )
-
-// outageCodes start the replies by which a server says it cannot serve the
-// call now, whatever the call: it is loading its data, busy with a script,
-// without a healthy cluster or primary, in the middle of a resharding, a
-// replica (after a failover, the old primary), or out of memory.
-var outageCodes = []string{"LOADING", "BUSY", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "OOM"}
-
-// outageReply reports whether a reply error is one of outageCodes.
-func outageReply(ve *valkey.ValkeyError) bool {
-	if valkey.IsValkeyNil(ve) {
-		return false
-	}
-	msg := ve.Error()
-	for _, code := range outageCodes {
-		if strings.HasPrefix(msg, code) {
-			return true
-		}
-	}
-	return false
-}
 
 // outage reports whether err says the store could not serve the call, as
 // opposed to a reply about the call itself (WRONGTYPE, NOPERM, a script
@@ -48,7 +28,7 @@ func outage(err error) bool {
 	}
 	var ve *valkey.ValkeyError
 	if errors.As(err, &ve) {
-		return outageReply(ve)
+		return valkeyerr.OutageReply(ve)
 	}
 	// Anything else the client reports is about the connection: refused,
 	// reset, closed by the server, no node for the slot, no primary known.

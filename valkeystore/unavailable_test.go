@@ -7,6 +7,7 @@ import (
 
 	"github.com/valcache/valcache/driver"
 	"github.com/valcache/valcache/internal/testserver"
+	"github.com/valcache/valcache/internal/valkeyerr"
 	"github.com/valcache/valcache/valkeystore"
 )
 
@@ -24,10 +25,10 @@ func TestUnavailableTellsStoreFailuresFromReplies(t *testing.T) {
 	if err == nil {
 		t.Fatal("GET of a hash succeeded")
 	}
-	if valkeystore.Unavailable(err) {
+	if valkeyerr.Unavailable(err) {
 		t.Fatalf("a WRONGTYPE reply counted as the server being unavailable: %v", err)
 	}
-	if valkeystore.Unavailable(nil) {
+	if valkeyerr.Unavailable(nil) {
 		t.Fatal("nil is not a failure")
 	}
 
@@ -47,7 +48,7 @@ func TestUnavailableTellsStoreFailuresFromReplies(t *testing.T) {
 	if rerr := srv.Resume(); rerr != nil {
 		t.Fatal(rerr)
 	}
-	if err == nil || !valkeystore.Unavailable(err) {
+	if err == nil || !valkeyerr.Unavailable(err) {
 		t.Fatalf("a timeout against a paused server: %v, want it counted", err)
 	}
 }

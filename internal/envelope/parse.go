@@ -110,7 +110,7 @@ func ParseInto(env *Envelope, b []byte) error {
 			return fmt.Errorf("%w: bad transformers section", ErrCorrupt)
 		}
 		env.Transforms = p[1 : 1+p[0]]
-		// No chain names a step twice (transform.CheckChain), and a list
+		// No chain names a step twice (chain.Check, in internal/chain), and a list
 		// that did could multiply what one entry decompresses to.
 		for i, id := range env.Transforms {
 			if id == 0 || bytes.IndexByte(env.Transforms[:i], id) >= 0 {

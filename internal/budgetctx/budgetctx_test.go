@@ -1,10 +1,12 @@
-package driver
+package budgetctx
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/valcache/valcache/driver"
 )
 
 // waitDone waits for ctx to end, within a bound.
@@ -18,15 +20,15 @@ func waitDone(t *testing.T, ctx context.Context) {
 }
 
 func TestTheEndOfABudgetIsTheStoresNotTheCallers(t *testing.T) {
-	ctx, cancel := WithBudget(context.Background(), time.Now().Add(20*time.Millisecond))
+	ctx, cancel := With(context.Background(), time.Now().Add(20*time.Millisecond))
 	defer cancel()
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("before the budget's end: %v", err)
 	}
 	waitDone(t, ctx)
 	err := ctx.Err()
-	if !errors.Is(err, ErrBudgetExceeded) || !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("at the budget's end: %v, want ErrBudgetExceeded matching ErrUnavailable and DeadlineExceeded", err)
+	if !errors.Is(err, driver.ErrBudgetExceeded) || !errors.Is(err, driver.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("at the budget's end: %v, want driver.ErrBudgetExceeded matching driver.ErrUnavailable and DeadlineExceeded", err)
 	}
 	// A context derived from it ends with it.
 	child, stop := context.WithCancel(ctx)
@@ -35,7 +37,7 @@ func TestTheEndOfABudgetIsTheStoresNotTheCallers(t *testing.T) {
 }
 
 func TestABudgetMakesNoTimerUntilWaitedOn(t *testing.T) {
-	ctx, cancel := WithBudget(context.Background(), time.Now().Add(30*time.Millisecond))
+	ctx, cancel := With(context.Background(), time.Now().Add(30*time.Millisecond))
 	defer cancel()
 	bc := ctx.(*budgetCtx)
 	if dl, ok := ctx.Deadline(); !ok || dl != bc.until {
@@ -47,7 +49,7 @@ func TestABudgetMakesNoTimerUntilWaitedOn(t *testing.T) {
 		t.Fatal("a timer was made for Err, Value and Deadline alone")
 	}
 	time.Sleep(40 * time.Millisecond)
-	if err := ctx.Err(); !errors.Is(err, ErrBudgetExceeded) {
+	if err := ctx.Err(); !errors.Is(err, driver.ErrBudgetExceeded) {
 		t.Fatalf("past the budget's end, without a timer: %v", err)
 	}
 }
@@ -56,17 +58,17 @@ type valueKey struct{}
 
 func TestABudgetKeepsTheCallersValuesAndCancellation(t *testing.T) {
 	parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), valueKey{}, "v"))
-	ctx, cancel := WithBudget(parent, time.Now().Add(time.Hour))
+	ctx, cancel := With(parent, time.Now().Add(time.Hour))
 	defer cancel()
 	if ctx.Value(valueKey{}) != "v" {
 		t.Fatal("the caller's value is lost")
 	}
 	cancelParent()
-	if err := ctx.Err(); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) {
+	if err := ctx.Err(); !errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrUnavailable) {
 		t.Fatalf("after the caller's cancellation, before any wait: %v", err)
 	}
 	waitDone(t, ctx)
-	if err := ctx.Err(); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) {
+	if err := ctx.Err(); !errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrUnavailable) {
 		t.Fatalf("after the caller's cancellation: %v, want context.Canceled only", err)
 	}
 	if ctx.Value(valueKey{}) != "v" {
@@ -75,7 +77,7 @@ func TestABudgetKeepsTheCallersValuesAndCancellation(t *testing.T) {
 }
 
 func TestAStoppedBudgetIsCancelled(t *testing.T) {
-	ctx, cancel := WithBudget(context.Background(), time.Now().Add(time.Hour))
+	ctx, cancel := With(context.Background(), time.Now().Add(time.Hour))
 	cancel()
 	if err := ctx.Err(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("after its CancelFunc: %v", err)
@@ -86,13 +88,13 @@ func TestAStoppedBudgetIsCancelled(t *testing.T) {
 func TestASoonerDeadlineOfTheCallersIsKept(t *testing.T) {
 	parent, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	ctx, stop := WithBudget(parent, time.Now().Add(time.Hour))
+	ctx, stop := With(parent, time.Now().Add(time.Hour))
 	defer stop()
 	if ctx != parent {
 		t.Fatal("a budget ending after the caller's deadline wrapped the caller's context")
 	}
 	waitDone(t, ctx)
-	if err := ctx.Err(); errors.Is(err, ErrUnavailable) {
-		t.Fatalf("the caller's own deadline: %v matches ErrUnavailable", err)
+	if err := ctx.Err(); errors.Is(err, driver.ErrUnavailable) {
+		t.Fatalf("the caller's own deadline: %v matches driver.ErrUnavailable", err)
 	}
 }
