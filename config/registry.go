@@ -156,7 +156,7 @@ func (r *Registry) Storage(name string) (*storage.ProviderStorage, error) {
 		return nil, err
 	}
 	i := slices.IndexFunc(r.file.Storages, func(s Storage) bool { return s.Name == name })
-	return storage.New(p, storage.Options{Prefix: r.file.Storages[i].Prefix}), nil
+	return storage.New(p, storage.Options{Prefix: r.file.Storages[i].Prefix})
 }
 
 // Default returns the default storage.

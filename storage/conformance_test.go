@@ -22,7 +22,7 @@ func shared(t *testing.T, open func(t *testing.T) driver.Provider) func(t *testi
 			pp := p
 			t.Cleanup(func() { _ = pp.Close() })
 		}
-		return storage.New(p, storage.Options{Prefix: prefix})
+		return newStorage(t, p, storage.Options{Prefix: prefix})
 	}
 }
 

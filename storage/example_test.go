@@ -19,8 +19,14 @@ func Example() {
 	}
 	defer p.Close()
 
-	csrf := storage.New(p, storage.Options{Prefix: "csrf"})
-	tokens := storage.New(p, storage.Options{Prefix: "tokens"})
+	csrf, err := storage.New(p, storage.Options{Prefix: "csrf"})
+	if err != nil {
+		panic(err)
+	}
+	tokens, err := storage.New(p, storage.Options{Prefix: "tokens"})
+	if err != nil {
+		panic(err)
+	}
 
 	_ = csrf.Set(ctx, "form:1", []byte("a1b2"), 30*time.Minute)
 	_ = tokens.Set(ctx, "api:7", []byte("secret"), storage.NoExpiry)
@@ -47,7 +53,11 @@ func ExampleFiber() {
 	p, _ := memory.New(memory.Config{})
 	defer p.Close()
 
-	fs := storage.Fiber(storage.New(p, storage.Options{Prefix: "fiber"}), 2*time.Second)
+	s, err := storage.New(p, storage.Options{Prefix: "fiber"})
+	if err != nil {
+		panic(err)
+	}
+	fs := storage.Fiber(s, 2*time.Second)
 	_ = fs.Set("visits", []byte("1"), time.Hour)
 	v, err := fs.Get("visits")
 	fmt.Println(string(v), err)

@@ -27,6 +27,9 @@ var (
 	// ErrClosed is returned by calls made after Close. It matches
 	// driver.ErrClosed, so errors.Is works against either.
 	ErrClosed = fmt.Errorf("storage: %w", driver.ErrClosed)
+	// ErrInvalidOptions is wrapped by every error New returns for a nil
+	// provider or bad Options.
+	ErrInvalidOptions = errors.New("storage: invalid options")
 )
 
 // Storage is the byte store middlewares use.
@@ -72,9 +75,15 @@ type ProviderStorage struct {
 
 var _ Storage = (*ProviderStorage)(nil)
 
-// New returns a Storage keeping its keys in p under opts.Prefix. A
-// negative opts.TTL other than NoExpiry is read as none, the default.
-func New(p driver.Provider, opts Options) *ProviderStorage {
+// New returns a Storage keeping its keys in p under opts.Prefix. A nil p,
+// or an opts.TTL that is negative but not NoExpiry, is ErrInvalidOptions.
+func New(p driver.Provider, opts Options) (*ProviderStorage, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: nil provider", ErrInvalidOptions)
+	}
+	if opts.TTL < 0 && opts.TTL != NoExpiry {
+		return nil, fmt.Errorf("%w: TTL %v (positive, zero for none, or NoExpiry)", ErrInvalidOptions, opts.TTL)
+	}
 	ns := opts.Prefix
 	if ns == "" {
 		ns = DefaultPrefix
@@ -83,7 +92,7 @@ func New(p driver.Provider, opts Options) *ProviderStorage {
 	if ttl <= 0 {
 		ttl = NoExpiry
 	}
-	return &ProviderStorage{p: p, ns: ns, owns: opts.CloseProvider, ttl: ttl}
+	return &ProviderStorage{p: p, ns: ns, owns: opts.CloseProvider, ttl: ttl}, nil
 }
 
 // Prefix returns the namespace the storage keeps its keys in.

@@ -25,7 +25,7 @@ func newMemory(t *testing.T) driver.Provider {
 // A zero TTL is the storage's default: Options.TTL, or none without one.
 func TestZeroTTLIsTheStoragesDefault(t *testing.T) {
 	ctx := context.Background()
-	s := storage.New(newMemory(t), storage.Options{TTL: 150 * time.Millisecond})
+	s := newStorage(t, newMemory(t), storage.Options{TTL: 150 * time.Millisecond})
 	if err := s.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestZeroTTLIsTheStoragesDefault(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	forever := storage.New(newMemory(t), storage.Options{})
+	forever := newStorage(t, newMemory(t), storage.Options{})
 	if err := forever.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestZeroTTLIsTheStoragesDefault(t *testing.T) {
 // The Fiber adapter keeps Fiber's meaning of 0 (no expiry) whatever the
 // storage's default, and lists keys as Fiber's drivers do.
 func TestFiberZeroIsNoExpiryAndKeysLists(t *testing.T) {
-	s := storage.New(newMemory(t), storage.Options{TTL: 100 * time.Millisecond})
+	s := newStorage(t, newMemory(t), storage.Options{TTL: 100 * time.Millisecond})
 	f := storage.Fiber(s, 0)
 	if keys, err := f.Keys(); err != nil || keys != nil {
 		t.Fatalf("Keys of an empty storage = %q, %v; want nil, nil", keys, err)
@@ -89,3 +89,26 @@ func TestFiberZeroIsNoExpiryAndKeysLists(t *testing.T) {
 
 // onlyStorage hides everything of a Storage but the interface.
 type onlyStorage struct{ storage.Storage }
+
+// newStorage is storage.New for tests, which fail on its error.
+func newStorage(t *testing.T, p driver.Provider, opts storage.Options) *storage.ProviderStorage {
+	t.Helper()
+	s, err := storage.New(p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// New refuses what it cannot run with, rather than failing on first use.
+func TestNewRefusesANilProviderAndANegativeTTL(t *testing.T) {
+	if _, err := storage.New(nil, storage.Options{}); !errors.Is(err, storage.ErrInvalidOptions) {
+		t.Fatalf("New(nil): %v, want ErrInvalidOptions", err)
+	}
+	if _, err := storage.New(newMemory(t), storage.Options{TTL: -time.Second}); !errors.Is(err, storage.ErrInvalidOptions) {
+		t.Fatalf("New with TTL -1s: %v, want ErrInvalidOptions", err)
+	}
+	if _, err := storage.New(newMemory(t), storage.Options{TTL: storage.NoExpiry}); err != nil {
+		t.Fatalf("New with TTL NoExpiry: %v", err)
+	}
+}

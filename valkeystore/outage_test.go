@@ -48,8 +48,11 @@ type surfaces struct {
 
 func newSurfaces(t *testing.T, p *valkeystore.Provider) *surfaces {
 	t.Helper()
-	s := &surfaces{store: storage.New(p, storage.Options{Prefix: "outage-storage"})}
-	var err error
+	store, err := storage.New(p, storage.Options{Prefix: "outage-storage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &surfaces{store: store}
 	if s.cache, err = valcache.New(p, valcache.Options[string, string]{Namespace: "outage-cache"}); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +252,10 @@ func testSlotBackWithinBudget(t *testing.T, c *testserver.Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := storage.New(p, storage.Options{Prefix: "slot-back"})
+	st, err := storage.New(p, storage.Options{Prefix: "slot-back"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	key := driver.Key{Namespace: lock.DefaultNamespace, ID: "slot-back"}
 	calls := map[string]func(ctx context.Context) error{
 		"lock": func(ctx context.Context) error {

@@ -31,7 +31,10 @@ func forEachBackend(t *testing.T, run func(t *testing.T, s *storage.ProviderStor
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := storage.New(p, storage.Options{Prefix: "scs", CloseProvider: true})
+		s, err := storage.New(p, storage.Options{Prefix: "scs", CloseProvider: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Cleanup(func() { _ = s.Close() })
 		run(t, s)
 	})
@@ -47,7 +50,10 @@ func forEachBackend(t *testing.T, run func(t *testing.T, s *storage.ProviderStor
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := storage.New(p, storage.Options{Prefix: "scs-" + t.Name(), CloseProvider: true})
+			s, err := storage.New(p, storage.Options{Prefix: "scs-" + t.Name(), CloseProvider: true})
+			if err != nil {
+				t.Fatal(err)
+			}
 			t.Cleanup(func() { _ = s.Close() })
 			run(t, s)
 		})
