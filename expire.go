@@ -14,7 +14,7 @@ import (
 // not lost, Expire then applies to the new entry, and the provider must be
 // able to compare and swap.
 func (c *Cache[K, V]) Expire(ctx context.Context, key K, ttl time.Duration) (bool, error) {
-	if ttl < 0 && ttl != NoExpiry {
+	if !askable(ttl) {
 		return false, fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
 	}
 	_, found, err := c.compute(ctx, key, func(old V, found bool) (V, ComputeOp, error) {

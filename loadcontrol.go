@@ -48,7 +48,7 @@ func (lc *LoadControl) SetTTL(d time.Duration) {
 	if lc.done {
 		return
 	}
-	if d < 0 && d != NoExpiry {
+	if !askable(d) {
 		lc.bad = fmt.Errorf("%w: the loader's SetTTL(%v)", ErrInvalidTTL, d)
 		return
 	}
@@ -109,7 +109,7 @@ func (lc *LoadControl) failed() error {
 // checkLoadTTL refuses, before anything is read or loaded, a LoadOptions.TTL
 // that no entry can have.
 func checkLoadTTL(ttl time.Duration) error {
-	if ttl < 0 && ttl != NoExpiry {
+	if !askable(ttl) {
 		return fmt.Errorf("%w: LoadOptions.TTL %v", ErrInvalidTTL, ttl)
 	}
 	return nil

@@ -45,13 +45,18 @@ func (p ttlPolicy) resolve(ttl time.Duration) (time.Duration, error) {
 	return ttl, nil
 }
 
+// askable reports whether a caller may ask for ttl: zero (the default),
+// a positive TTL or NoExpiry. Every option that takes a TTL checks it
+// here, so that they all refuse the same values.
+func askable(ttl time.Duration) bool { return ttl >= 0 || ttl == NoExpiry }
+
 // resolveLongest is the longest TTL resolve may give for ttl, jitter aside:
 // what version keys must be kept alive for when entries are written with it.
 func (p ttlPolicy) resolveLongest(ttl time.Duration) (time.Duration, error) {
 	if ttl == 0 {
 		ttl = p.def
 	}
-	if ttl < 0 && ttl != NoExpiry {
+	if !askable(ttl) {
 		return 0, fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
 	}
 	return ttl, nil
